@@ -1,0 +1,91 @@
+"""Finding and launching Chromium, one browser context per school."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+
+from .config import BrowserConfig
+from .errors import Refused
+
+SYSTEM_CHROMIUM = Path("/usr/bin/chromium")
+# Flags that work on our servers (no sandbox as root, no GPU, no calls home).
+LAUNCH_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def find_browser(configured: Path | None, playwright: Playwright | None = None) -> Path:
+    """A configured path, else Playwright's own Chromium if installed, else the system one."""
+    if configured is not None:
+        if Path(configured).is_file() and os.access(configured, os.X_OK):
+            return Path(configured)
+        raise Refused(f"Navigateur configuré introuvable ou non exécutable : {configured} "
+                      "(clé browser.executable)")
+    own = _playwright_chromium(playwright)
+    if own is not None:
+        return own
+    if SYSTEM_CHROMIUM.is_file():
+        return SYSTEM_CHROMIUM
+    raise Refused("Aucun navigateur Chromium trouvé : installez-le (« apt-get install -y chromium ») "
+                  "ou indiquez son chemin dans la clé browser.executable.")
+
+
+def _playwright_chromium(playwright: Playwright | None) -> Path | None:
+    try:
+        if playwright is not None:
+            path = Path(playwright.chromium.executable_path)
+        else:
+            with sync_playwright() as p:
+                path = Path(p.chromium.executable_path)
+    except Exception:   # Playwright not set up for a browser of its own: fall through.
+        return None
+    return path if path.is_file() else None
+
+
+class BrowserSession:
+    """One Playwright, one browser, one context (per school) with its downloads folder."""
+
+    def __init__(self, options: BrowserConfig, downloads_dir: Path, headed: bool = False,
+                 slow_mo_ms: int | None = None):
+        self.options = options
+        self.downloads_dir = Path(downloads_dir)
+        self.headless = options.headless and not headed
+        self.slow_mo_ms = options.slow_mo_ms if slow_mo_ms is None else slow_mo_ms
+        self._playwright: Playwright | None = None
+        self.browser: Browser | None = None
+        self.context: BrowserContext | None = None
+        self.page: Page | None = None
+
+    def __enter__(self) -> "BrowserSession":
+        self._playwright = sync_playwright().start()
+        try:
+            executable = find_browser(self.options.executable, self._playwright)
+            self.browser = self._playwright.chromium.launch(
+                executable_path=str(executable), headless=self.headless,
+                slow_mo=self.slow_mo_ms, args=LAUNCH_FLAGS, downloads_path=str(self.downloads_dir))
+            self.context = self.browser.new_context(
+                accept_downloads=True, locale="fr-FR", viewport={"width": 1280, "height": 900})
+            self.context.set_default_timeout(self.options.action_timeout_ms)
+            self.context.set_default_navigation_timeout(self.options.navigation_timeout_ms)
+            self.page = self.context.new_page()
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for closer in (self.context, self.browser):
+            if closer is not None:
+                try:
+                    closer.close()
+                except Exception:
+                    pass
+        if self._playwright is not None:
+            self._playwright.stop()
+            self._playwright = None

@@ -1,0 +1,30 @@
+"""Errors that end a run, each with its exit code and a French message for the user."""
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_REFUSED = 2        # usage, config, input or secret problem: nothing was clicked
+EXIT_FLOW_FAILED = 3
+EXIT_MISMATCH = 4
+
+
+class BotError(Exception):
+    exit_code = EXIT_FLOW_FAILED
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class Refused(BotError):
+    """Refused before any browser action (bad config, bad input file, missing secret)."""
+    exit_code = EXIT_REFUSED
+
+
+class FlowFailed(BotError):
+    """A flow could not do its work on a site."""
+    exit_code = EXIT_FLOW_FAILED
+
+
+class VerificationMismatch(BotError):
+    """The flow ran, but reading the site back does not show what was expected."""
+    exit_code = EXIT_MISMATCH

@@ -1,0 +1,70 @@
+"""What a flow is, seen from the engine: a named step of the guide that checks its inputs before
+any click (`preflight`), does its work (`run`), then reads the site back (`verify`)."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from playwright.sync_api import Page
+
+from .config import BotConfig, SchoolConfig
+from .secrets import Secret, get_password
+
+DONE = "done"            # the flow changed something on a site
+UNCHANGED = "unchanged"  # everything was already as wanted: nothing was changed
+
+
+@dataclass
+class Outcome:
+    status: str                                   # DONE or UNCHANGED
+    summary: str                                  # one French sentence for the operator
+    details: dict = field(default_factory=dict)
+    counts: dict = field(default_factory=dict)
+
+
+@dataclass
+class RunContext:
+    """Everything a flow may use; tests can build one directly."""
+    config: BotConfig
+    school_id: str
+    run_dir: Path
+    say: Callable[[str], None] = print
+    page: Page | None = None          # set by the runner once the browser is up
+    facts: dict = field(default_factory=dict)   # what earlier flows of this run learnt
+
+    @property
+    def school(self) -> SchoolConfig:
+        return self.config.school(self.school_id)
+
+    def site_url(self, site: str) -> str:
+        return self.config.sites[site].url
+
+    def login(self, site: str) -> str:
+        return self.school.accounts[site].login
+
+    def password(self, site: str) -> Secret:
+        return get_password(self.config, self.school_id, site)
+
+    def artifact_path(self, name: str) -> Path:
+        safe = re.sub(r"[^A-Za-z0-9._-]+", "_", name)
+        path = self.run_dir / safe
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return path
+
+
+class Flow:
+    name: str = ""
+    title: str = ""                    # French, shown to the operator
+    sites: tuple[str, ...] = ()        # whose passwords it needs
+
+    def preflight(self, ctx: RunContext) -> None:
+        """Check inputs without touching any site; raise errors.Refused."""
+
+    def run(self, ctx: RunContext) -> Outcome:
+        raise NotImplementedError
+
+    def verify(self, ctx: RunContext, outcome: Outcome) -> dict:
+        """Read the site back; return the facts checked, raise errors.VerificationMismatch."""
+        raise NotImplementedError

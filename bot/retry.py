@@ -1,0 +1,35 @@
+"""Bounded retries with a wait between attempts: the only place in the bot where time passes
+without waiting for a page state (a site that says "try again in N s" gives no state to wait
+for)."""
+from __future__ import annotations
+
+import time
+from typing import Callable, TypeVar
+
+T = TypeVar("T")
+
+
+class RetryAfter(Exception):
+    """Raised by an attempt the site asked to repeat later (`seconds` from the site itself)."""
+
+    def __init__(self, seconds: float, reason: str):
+        super().__init__(reason)
+        self.seconds = seconds
+        self.reason = reason
+
+
+def with_retries(attempt: Callable[[], T], *, attempts: int = 3, max_wait_s: float = 10.0,
+                 margin_s: float = 0.3, on_wait: Callable[[float, str], None] | None = None) -> T:
+    """Call `attempt` until it returns; on RetryAfter wait what the site asked (plus a margin,
+    capped) and try again, at most `attempts` times; the last RetryAfter propagates."""
+    for number in range(1, attempts + 1):
+        try:
+            return attempt()
+        except RetryAfter as delay:
+            if number == attempts:
+                raise
+            wait = min(delay.seconds + margin_s, max_wait_s)
+            if on_wait:
+                on_wait(wait, delay.reason)
+            time.sleep(wait)
+    raise AssertionError("unreachable")

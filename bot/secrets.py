@@ -1,0 +1,115 @@
+"""Passwords: from an environment variable named in the config (unattended runs), else from the
+system keyring (service `sacoche-ent-bot`, one entry per school and site). A password is held in
+a `Secret` that never shows itself, and every revealed value is registered so that any text
+leaving the bot (console, report, exception) can be scrubbed with `redact`."""
+from __future__ import annotations
+
+import os
+import threading
+
+import keyring
+import keyring.errors
+
+from .config import BotConfig
+from .errors import Refused
+
+SERVICE = "sacoche-ent-bot"
+MASK = "********"
+
+_known_secrets: set[str] = set()
+_lock = threading.Lock()
+
+
+class Secret:
+    """A password that prints as a mask; `reveal()` is the only way to its value."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str):
+        self._value = value
+        if value:
+            with _lock:
+                _known_secrets.add(value)
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret(********)"
+
+    __str__ = __repr__
+
+    def __reduce__(self):
+        raise TypeError("a Secret cannot be pickled")
+
+
+def redact(text: str) -> str:
+    """Replace every password the bot has read by a mask."""
+    with _lock:
+        known = sorted(_known_secrets, key=len, reverse=True)
+    for value in known:
+        text = text.replace(value, MASK)
+    return text
+
+
+def entry_name(school_id: str, site: str) -> str:
+    return f"{school_id}/{site}"
+
+
+def _keyring_unavailable(exc: Exception, school_id: str, site: str, env: str | None) -> Refused:
+    hint = (f"définissez la variable d'environnement {env}" if env else
+            f"ajoutez « password_env: NOM_DE_VARIABLE » sous schools.{school_id}.accounts.{site} "
+            "et définissez cette variable")
+    return Refused(f"Aucun trousseau de clés utilisable sur cette machine ({exc.__class__.__name__}) : "
+                   f"{hint}, ou installez un trousseau (par ex. « pip install keyrings.alt », "
+                   "stockage en clair dans le dossier de l'utilisateur).")
+
+
+def get_password(config: BotConfig, school_id: str, site: str) -> Secret:
+    school = config.school(school_id)
+    account = school.accounts.get(site)
+    if account is None:
+        raise Refused(f"{config.source} : aucun compte {site} pour l'école {school_id} "
+                      f"(clé schools.{school_id}.accounts.{site} absente)")
+    if account.password_env and os.environ.get(account.password_env):
+        return Secret(os.environ[account.password_env])
+    try:
+        value = keyring.get_password(SERVICE, entry_name(school_id, site))
+    except keyring.errors.KeyringError as exc:
+        raise _keyring_unavailable(exc, school_id, site, account.password_env) from None
+    if not value:
+        env_hint = f" ou définissez la variable {account.password_env}" if account.password_env else ""
+        raise Refused(f"Mot de passe {site} de l'école {school_id} introuvable : lancez "
+                      f"« python -m bot credentials set --school {school_id} --site {site} »{env_hint}.")
+    return Secret(value)
+
+
+def set_password(school_id: str, site: str, password: str) -> None:
+    try:
+        keyring.set_password(SERVICE, entry_name(school_id, site), password)
+    except keyring.errors.KeyringError as exc:
+        raise _keyring_unavailable(exc, school_id, site, None) from None
+
+
+def delete_password(school_id: str, site: str) -> bool:
+    try:
+        keyring.delete_password(SERVICE, entry_name(school_id, site))
+        return True
+    except keyring.errors.PasswordDeleteError:
+        return False
+    except keyring.errors.KeyringError as exc:
+        raise _keyring_unavailable(exc, school_id, site, None) from None
+
+
+def password_status(config: BotConfig, school_id: str, site: str) -> str:
+    """Where the password would come from, in French, without ever showing it."""
+    account = config.school(school_id).accounts.get(site)
+    if account is None:
+        return "aucun compte configuré"
+    if account.password_env and os.environ.get(account.password_env):
+        return f"présent (variable d'environnement {account.password_env})"
+    try:
+        stored = keyring.get_password(SERVICE, entry_name(school_id, site))
+    except keyring.errors.KeyringError:
+        return "absent (aucun trousseau utilisable sur cette machine)"
+    return "présent (trousseau)" if stored else "absent"

@@ -1,0 +1,57 @@
+"""`python -m bot demo`: the simulators on free loopback ports, the demo credentials in an
+in-memory keyring, every flow the bot has run against them, the report printed, all stopped."""
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+
+import keyring
+from keyring.backend import KeyringBackend
+
+from bot import report
+from bot.config import load_config
+from bot.runner import run_school
+from bot.secrets import redact, set_password
+
+from .seed import DEMO_SCHOOLS
+from .server import Simulators
+
+EXAMPLE_CONFIG = Path(__file__).resolve().parents[1] / "config.example.yaml"
+DEMO_SCHOOL = DEMO_SCHOOLS[0]
+
+
+class InMemoryKeyring(KeyringBackend):
+    """A keyring that lives as long as the process: the demo's passwords are never stored."""
+    priority = 1
+
+    def __init__(self):
+        super().__init__()
+        self._entries: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service, username):
+        return self._entries.get((service, username))
+
+    def set_password(self, service, username, password):
+        self._entries[(service, username)] = password
+
+    def delete_password(self, service, username):
+        self._entries.pop((service, username), None)
+
+
+def run_demo(headed: bool = False, slow_mo_ms: int | None = None, want_json: bool = False) -> int:
+    from flows import FLOWS
+
+    def say(message: str) -> None:
+        print(redact(message), file=sys.stderr, flush=True)
+
+    with tempfile.TemporaryDirectory(prefix="sacoche-bot-demo-") as tmp, \
+            Simulators(Path(tmp) / "sim") as sims:
+        say(f"Simulateur SACoche démarré : {sims.sacoche_url}")
+        config = load_config(EXAMPLE_CONFIG, overrides={"sites": {"sacoche": {"url": sims.sacoche_url}}})
+        keyring.set_keyring(InMemoryKeyring())
+        set_password(str(DEMO_SCHOOL.base), "sacoche", DEMO_SCHOOL.sacoche_admin_password)
+        run = run_school(config, str(DEMO_SCHOOL.base), FLOWS, headed=headed,
+                         slow_mo_ms=slow_mo_ms, say=say)
+    print(report.to_json(run) if want_json else report.to_text(run))
+    return run.exit_code

@@ -1,0 +1,360 @@
+"""A SACoche simulator: the administrator pages the bot drives, with the ids, AJAX calls, JSON
+answers, messages and traps of the real SACoche (see ../shared/spec/sacoche-admin.md and
+observed-real-run.md). Markup, scripts and wording of the prose are our own."""
+from __future__ import annotations
+
+import re
+import secrets
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+from flask import Flask, Response, g, jsonify, redirect, render_template, request
+
+from . import connectors
+from .store import Store, check_password
+
+SESSION_COOKIE = "SACoche-session"
+SCHOOL_COOKIE = "SACoche-etablissement"
+AUTHMODE_COOKIE = "SACoche-mode-connexion"
+ONE_YEAR = 365 * 24 * 3600
+
+MSG_SESSION_LOST = ("Session absente / perdue / expirée / incompatible. "
+                    "Veuillez vous (re)connecter.")
+MSG_BAD_DATA = "Erreur avec les données transmises !"
+MSG_CSRF = "Jeton CSRF invalide. Plusieurs onglets ouverts avec des sessions incompatibles ?"
+MSG_WRONG_PROFILE = "Appel incompatible avec votre identification actuelle. Veuillez vous (re)connecter."
+LOGIN_DELAY_S = 2
+
+# Administrator menu: (category, [(entry text, page, css class)]).
+ADMIN_MENU = [
+    ("Informations", [("Accueil", "compte_accueil", "compte_accueil")]),
+    ("Paramétrages établissement", [
+        ("Identité de l'établissement", "administrateur_etabl_identite", "etabl_identite"),
+        ("Mode d'identification / Connecteur ENT", "administrateur_etabl_connexion", "etabl_connexion"),
+        ("Redirection après déconnexion", "administrateur_etabl_deconnexion", "etabl_deconnexion"),
+        ("Niveaux", "administrateur_etabl_niveau", "etabl_choix"),
+        ("Matières", "administrateur_etabl_matiere", "etabl_choix"),
+    ]),
+    ("Paramétrages utilisateurs", [
+        ("Format des identifiants de connexion", "administrateur_etabl_login", "etabl_login"),
+        ("Délai avant déconnexion", "administrateur_etabl_duree_inactivite", "etabl_duree"),
+    ]),
+    ("Administration générale", [
+        ("Nettoyer / Initialiser la base", "administrateur_nettoyage", "nettoyage"),
+    ]),
+    ("Import de données", [
+        ("Importer des fichiers d'utilisateurs", "administrateur_fichier_user", "fichier_import"),
+        ("Importer / Imposer des identifiants", "administrateur_fichier_identifiant", "fichier_import"),
+    ]),
+    ("Gestion regroupements / périodes", [
+        ("Classes", "administrateur_classe", "groupe"),
+        ("Groupes", "administrateur_groupe", "groupe"),
+    ]),
+    ("Gestion des utilisateurs", [
+        ("Élèves", "administrateur_eleve", "eleve"),
+        ("Parents", "administrateur_parent", "parent"),
+        ("Professeurs / Personnels", "administrateur_professeur", "professeur"),
+        ("Administrateurs", "administrateur_administrateur", "administrateur"),
+        ("Rechercher un utilisateur", "administrateur_user_recherche", "user_recherche"),
+    ]),
+]
+PAGE_TITLES = {page: text for _, entries in ADMIN_MENU for text, page, _ in entries}
+PAGE_TITLES.update({
+    "compte_accueil": "Bienvenue dans votre espace identifié",
+    "administrateur_eleve": "Gérer les élèves",
+    "administrateur_parent": "Gérer les parents",
+})
+
+HOST_SYNTAX = re.compile(r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$", re.I)
+PATH_SYNTAX = re.compile(r"^[a-z0-9/._-]*$", re.I)
+
+
+def create_app(state_dir: Path) -> Flask:
+    app = Flask(__name__)
+    store = Store(Path(state_dir) / "sacoche.sqlite")
+    app.config["STORE"] = store
+
+    # Sessions ----------------------------------------------------------------------------
+    @app.before_request
+    def open_session() -> None:
+        g.new_cookies = {}
+        session_id = request.cookies.get(SESSION_COOKIE, "")
+        data = store.load_session(session_id) if session_id else None
+        if data is None:
+            session_id, data = secrets.token_hex(16), {}
+        elif data.get("user_agent") not in (None, request.headers.get("User-Agent", "")):
+            # SACoche ties a session to its browser: another one gets a fresh session.
+            session_id, data = secrets.token_hex(16), {"probleme": "Appel anormal : navigateur différent."}
+        data["user_agent"] = request.headers.get("User-Agent", "")
+        g.session_id, g.session = session_id, data
+
+    @app.after_request
+    def save_session(response: Response) -> Response:
+        if getattr(g, "session_id", None) is None:
+            return response
+        store.save_session(g.session_id, g.session)
+        response.set_cookie(SESSION_COOKIE, g.session_id, httponly=True, samesite="Lax")
+        for name, (value, max_age) in g.new_cookies.items():
+            response.set_cookie(name, value, max_age=max_age, samesite="Lax")
+        return response
+
+    def reset_session(**keep) -> None:
+        store.delete_session(g.session_id)
+        g.session_id, g.session = secrets.token_hex(16), dict(keep)
+        g.session["user_agent"] = request.headers.get("User-Agent", "")
+
+    def identified_user():
+        user_id = g.session.get("user_id")
+        return store.user(user_id) if user_id else None
+
+    def url_dir() -> str:
+        return request.host_url
+
+    # Public pages ------------------------------------------------------------------------
+    def resolve_base() -> int:
+        args = request.args
+        for key in ("base", "id"):
+            if args.get(key, "").isdigit():
+                return int(args[key])
+        if args.get("uai"):
+            school = store.school_by_uai(args["uai"])
+            return school["base"] if school else 0
+        cookie = request.cookies.get(SCHOOL_COOKIE, "")
+        return int(cookie) if cookie.isdigit() else 0
+
+    def login_page(probleme: str = "") -> str:
+        if g.session.get("user_id"):
+            # Opening a public page while identified silently ends the session.
+            reset_session()
+        g.session["forcebrute"] = {"time": time.time(), "delai": LOGIN_DELAY_S}
+        probleme = probleme or g.session.pop("probleme", "")
+        return render_template(
+            "public_accueil.html", base=resolve_base(), probleme=probleme,
+            get_mode=request.args.get("mode", "ent"), get_login=request.args.get("login", ""))
+
+    @app.route("/")
+    @app.route("/index.php")
+    def index():
+        page = request.args.get("page", "")
+        if "sso" in request.args:
+            return sso_login()
+        if page in ("", "public_accueil"):
+            return login_page()
+        user = identified_user()
+        if user is None:
+            # Remember the deep link: the login redirect returns to it.
+            g.session["memo_get"] = {k: v for k, v in request.args.items() if k in ("page", "section")}
+            return login_page(MSG_SESSION_LOST)
+        if user["profil"] != "ADM" and page.startswith("administrateur"):
+            reset_session()
+            return login_page(MSG_WRONG_PROFILE)
+        return identified_page(user, page)
+
+    def sso_login():
+        sso = request.args.get("sso", "")
+        base = resolve_base()
+        if sso.isdigit():
+            base = int(sso)
+        elif sso:
+            by_uai = store.school_by_uai(sso)
+            base = by_uai["base"] if by_uai else 0
+        school = store.school(base) if base else None
+        if school is None:
+            return render_template("error.html", title="Donnée manquante",
+                                   message="Référence de base manquante (le paramètre \"base\" n'a pas été transmis ou n'est pas un entier)."), 200
+        if store.params(base)["connexion_mode"] == "normal":
+            return render_template(
+                "error.html", title="Configuration manquante",
+                message="Établissement non paramétré par l'administrateur pour utiliser un service "
+                        "d'authentification externe. Un administrateur doit renseigner ce "
+                        "paramétrage dans son menu [Mode d'identification]."), 200
+        # The CAS dance belongs with the ENT simulator (its CAS server); not simulated yet.
+        return render_template("error.html", title="Non simulé",
+                               message="L'authentification CAS n'est pas encore reproduite par ce simulateur."), 501
+
+    # Identified pages --------------------------------------------------------------------
+    def identified_page(user, page: str):
+        base = user["base"]
+        school = store.school(base)
+        params = store.params(base)
+        token = secrets.token_hex(7)
+        g.session.setdefault("csrf", {})[page] = token
+        context = dict(
+            page=page, title=PAGE_TITLES.get(page, "Page inconnue"), csrf=token, user=user,
+            school=school, menu=ADMIN_MENU, duree=params.get("duree_inactivite_ADM", "30"),
+            deconnexion_redir=params.get("deconnexion_adresse_redirection", ""),
+            connexion_used=request.cookies.get(AUTHMODE_COOKIE, "normal"),
+            probleme=g.session.pop("probleme", ""),
+        )
+        if page == "compte_accueil":
+            return render_template("compte_accueil.html", **context)
+        if page == "administrateur_etabl_connexion":
+            return render_template("etabl_connexion.html", **context,
+                                   **connexion_page_data(params, base))
+        if page in PAGE_TITLES:
+            return render_template("not_simulated.html", **context)
+        context["probleme"] = "Page introuvable."
+        return render_template("not_simulated.html", **context), 404
+
+    def connexion_page_data(params: dict, base: int) -> dict:
+        current = f"{params['connexion_mode']}~{params['connexion_departement']}|{params['connexion_nom']}"
+        groups: dict[str, list] = {}
+        tab_param = {}
+        for connector in connectors.CONNECTORS:
+            groups.setdefault(connectors.OPTGROUP_LABELS[connector.mode], []).append(connector)
+            server = connector.cas_server or {}
+            if connector.value == current and connector.mode == "cas":
+                server = {**server, "host": params["cas_serveur_host"], "port": params["cas_serveur_port"],
+                          "root": params["cas_serveur_root"]}
+            tab_param[connector.value] = {
+                "mode": connector.mode, "operational": connector.operational,
+                "host": server.get("host", ""), "port": server.get("port", ""),
+                "root": server.get("root", ""), "subdomain": server.get("subdomain", ""),
+                "domain": server.get("domain", ""),
+            }
+        return dict(groups=groups, current=current, tab_param=tab_param,
+                    verif_ssl=params.get("cas_serveur_verif_certif_ssl", "1"),
+                    sso_url=f"{url_dir()}?sso={base}")
+
+    # AJAX --------------------------------------------------------------------------------
+    def answer(statut: bool, value=None):
+        return jsonify({"statut": statut, "value": value})
+
+    @app.route("/ajax.php", methods=["GET", "POST"])
+    def ajax():
+        page = request.args.get("page", "")
+        if page == "public_accueil":
+            return ajax_public_accueil()
+        if page == "conserver_session_active":
+            return jsonify({"statut": True}) if identified_user() else answer(False, MSG_SESSION_LOST)
+        if page == "fermer_session":
+            reset_session()
+            return jsonify({"statut": True})
+        user = identified_user()
+        if user is None:
+            return answer(False, MSG_SESSION_LOST)
+        if user["profil"] != "ADM":
+            reset_session()
+            return answer(False, MSG_WRONG_PROFILE)
+        if request.get_data() and (request.values.get("csrf") or "") != g.session.get("csrf", {}).get(page):
+            return answer(False, MSG_CSRF)
+        if page == "administrateur_etabl_connexion":
+            return ajax_etabl_connexion(user["base"])
+        return answer(False, MSG_BAD_DATA)
+
+    def ajax_public_accueil():
+        action = request.form.get("f_action", "")
+        base_text = request.form.get("f_base", "0")
+        base = int(base_text) if base_text.isdigit() else 0
+        if action in ("initialiser", "charger"):
+            if base == 0:
+                return answer(True, render_template("login_chooser.html", schools=store.schools()))
+            school = store.school(base)
+            if school is None:
+                g.new_cookies[SCHOOL_COOKIE] = ("", 0)
+                return answer(False, "Établissement non trouvé dans la base d'administration !")
+            params = store.params(base)
+            return answer(True, render_template(
+                "login_form.html", school=school, params=params,
+                ent_checked=request.form.get("get_mode", "ent") != "normal",
+                get_login=request.form.get("get_login", "")))
+        if action == "choisir":
+            return answer(True, render_template("login_chooser.html", schools=store.schools()))
+        if action == "identifier":
+            return identify(base)
+        return answer(False, MSG_BAD_DATA)
+
+    def identify(base: int):
+        forcebrute = g.session.get("forcebrute")
+        if not forcebrute:
+            return answer(False, "Session perdue ou absence de cookie : merci d'actualiser la page.")
+        now = time.time()
+        if now - forcebrute["time"] < forcebrute["delai"]:
+            forcebrute["time"] = now
+            return answer(False, f"Sécurité : patienter {forcebrute['delai']}s avant une nouvelle tentative.")
+        login = request.form.get("f_login", "").strip()
+        password = request.form.get("f_password", "")
+        message = MSG_BAD_DATA
+        user = None
+        if request.form.get("f_profil") == "structure" and login and password and store.school(base):
+            user = store.user_by_login(base, login)
+            if user is None:
+                message = "Nom d'utilisateur incorrect !"
+            elif not check_password(password, user["password_hash"]):
+                message = f"Mot de passe incorrect ! Nouvelle tentative autorisée dans {forcebrute['delai']}s."
+                user = None
+            elif not user["active"]:
+                message = f"Identification réussie mais ce compte ({login}) est desactivé (sur la base n°{base}) !"
+                user = None
+        if user is None:
+            forcebrute["delai"] += 1
+            forcebrute["time"] = now
+            return answer(False, message)
+        memo = g.session.get("memo_get") or {"page": "compte_accueil"}
+        reset_session()
+        g.session.update({"user_id": user["id"], "base": base, "profil": user["profil"]})
+        g.new_cookies[SCHOOL_COOKIE] = (str(base), ONE_YEAR)
+        g.new_cookies[AUTHMODE_COOKIE] = ("normal", ONE_YEAR)
+        target = {"log_id": base, **memo}
+        if "page" not in target:
+            target["page"] = "compte_accueil"
+        return answer(True, f"{url_dir()}index.php?{urlencode(target)}")
+
+    def ajax_etabl_connexion(base: int):
+        form = request.form
+        if form.get("f_action") != "enregistrer_mode_identification":
+            return answer(False, MSG_BAD_DATA)
+        connector = connectors.find(form.get("f_connexion_mode", ""), form.get("f_connexion_ref", ""))
+        if connector is None or not connector.operational:
+            return answer(False, MSG_BAD_DATA)
+        values = {"connexion_mode": connector.mode, "connexion_nom": connector.nom,
+                  "connexion_departement": connector.departement}
+        if connector.mode == "cas":
+            error, cas_values = check_cas_fields(connector, form)
+            if error:
+                return answer(False, error)
+            values.update(cas_values)
+        store.set_params(base, values)
+        return answer(True, None)
+
+    def check_cas_fields(connector, form) -> tuple[str, dict]:
+        if connector.cas_server:
+            subdomain = form.get("serveur_host_subdomain", "").strip()
+            domain = form.get("serveur_host_domain", "").strip()
+            if not subdomain:
+                return "Sous-domaine manquant !", {}
+            host = f"{subdomain}.{domain}"
+        else:
+            host = form.get("cas_serveur_host", "").strip()
+            known = {c.cas_server["host"] for c in connectors.CONNECTORS if c.cas_server}
+            if host in known:
+                return "Paramètres d'un ENT référencé : sélectionnez-le !", {}
+        port = form.get("cas_serveur_port", "").strip()
+        root = form.get("cas_serveur_root", "").strip()
+        verif = form.get("cas_serveur_verif_certif_ssl", "")
+        if not port:
+            return "Port manquant !", {}
+        if not HOST_SYNTAX.match(host):
+            return "Syntaxe du domaine incorrecte !", {}
+        if not port.isdigit() or not 0 < int(port) < 65536:
+            return "Numéro du port incorrect !", {}
+        if not PATH_SYNTAX.match(root):
+            return "Syntaxe du chemin incorrecte !", {}
+        urls = {}
+        for kind in ("login", "logout", "validate"):
+            url = form.get(f"cas_serveur_url_{kind}", "").strip()
+            if url and not re.match(r"^https?://\S+$", url):
+                return f"Syntaxe URL {kind} incorrecte !", {}
+            urls[f"cas_serveur_url_{kind}"] = url
+        if verif not in ("0", "1"):
+            return "Paramètre vérif. certificat SSL manquant !", {}
+        return "", {"cas_serveur_host": host, "cas_serveur_port": port, "cas_serveur_root": root,
+                    "cas_serveur_verif_certif_ssl": verif, **urls}
+
+    # Test view ---------------------------------------------------------------------------
+    @app.route("/_sim/state")
+    def sim_state():
+        return jsonify(store.snapshot())
+
+    return app

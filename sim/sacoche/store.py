@@ -1,0 +1,178 @@
+"""SQLite state of the SACoche simulator: schools (the webmaster database), their parameters,
+their accounts, and the server-side sessions (PHP keeps sessions in files; we keep them here so
+a restarted simulator keeps them too)."""
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import sqlite3
+import threading
+from pathlib import Path
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS school (
+    base INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    uai TEXT NOT NULL DEFAULT '',
+    zone TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE IF NOT EXISTS param (
+    base INTEGER NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (base, key)
+);
+CREATE TABLE IF NOT EXISTS user (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    base INTEGER NOT NULL,
+    profil TEXT NOT NULL,
+    login TEXT NOT NULL,
+    password_hash TEXT NOT NULL,
+    nom TEXT NOT NULL,
+    prenom TEXT NOT NULL,
+    id_ent TEXT NOT NULL DEFAULT '',
+    active INTEGER NOT NULL DEFAULT 1,
+    UNIQUE (base, login)
+);
+CREATE TABLE IF NOT EXISTS session (
+    id TEXT PRIMARY KEY,
+    data TEXT NOT NULL
+);
+"""
+
+# Parameters a new school starts with (SACoche's defaults).
+DEFAULT_PARAMS = {
+    "connexion_mode": "normal",
+    "connexion_nom": "sacoche",
+    "connexion_departement": "",
+    "cas_serveur_host": "",
+    "cas_serveur_port": "",
+    "cas_serveur_root": "",
+    "cas_serveur_url_login": "",
+    "cas_serveur_url_logout": "",
+    "cas_serveur_url_validate": "",
+    "cas_serveur_verif_certif_ssl": "1",
+    "duree_inactivite_ADM": "30",
+    "deconnexion_adresse_redirection": "",
+    "mois_bascule_annee_scolaire": "8",
+}
+
+
+def hash_password(password: str, salt: str | None = None) -> str:
+    salt = salt or secrets.token_hex(8)
+    digest = hashlib.sha256((salt + password).encode("utf-8")).hexdigest()
+    return f"{salt}${digest}"
+
+
+def check_password(password: str, stored: str) -> bool:
+    salt, _, _ = stored.partition("$")
+    return secrets.compare_digest(hash_password(password, salt), stored)
+
+
+class Store:
+    """Thread-safe access to the simulator's SQLite file (one connection, one lock: the
+    simulator serves a handful of requests at a time)."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(str(self.path), check_same_thread=False)
+        self._db.row_factory = sqlite3.Row
+        with self._lock:
+            self._db.executescript(SCHEMA)
+            self._db.commit()
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def _query(self, sql: str, args: tuple = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            return self._db.execute(sql, args).fetchall()
+
+    def _write(self, sql: str, args: tuple = ()) -> int:
+        with self._lock:
+            cursor = self._db.execute(sql, args)
+            self._db.commit()
+            return cursor.lastrowid
+
+    # Schools -----------------------------------------------------------------------------
+    def add_school(self, base: int, name: str, uai: str, zone: str = "") -> None:
+        self._write("INSERT OR REPLACE INTO school (base, name, uai, zone) VALUES (?, ?, ?, ?)",
+                    (base, name, uai, zone))
+        for key, value in DEFAULT_PARAMS.items():
+            self._write("INSERT OR IGNORE INTO param (base, key, value) VALUES (?, ?, ?)",
+                        (base, key, value))
+
+    def school(self, base: int) -> sqlite3.Row | None:
+        rows = self._query("SELECT * FROM school WHERE base = ?", (base,))
+        return rows[0] if rows else None
+
+    def school_by_uai(self, uai: str) -> sqlite3.Row | None:
+        rows = self._query("SELECT * FROM school WHERE uai = ?", (uai.upper(),))
+        return rows[0] if rows else None
+
+    def schools(self) -> list[sqlite3.Row]:
+        return self._query("SELECT * FROM school ORDER BY base")
+
+    # Parameters --------------------------------------------------------------------------
+    def params(self, base: int) -> dict[str, str]:
+        rows = self._query("SELECT key, value FROM param WHERE base = ?", (base,))
+        return {row["key"]: row["value"] for row in rows}
+
+    def set_params(self, base: int, values: dict[str, str]) -> None:
+        with self._lock:
+            for key, value in values.items():
+                self._db.execute("INSERT OR REPLACE INTO param (base, key, value) VALUES (?, ?, ?)",
+                                 (base, key, str(value)))
+            self._db.commit()
+
+    # Accounts ----------------------------------------------------------------------------
+    def add_user(self, base: int, profil: str, login: str, password: str, nom: str,
+                 prenom: str, id_ent: str = "") -> int:
+        return self._write(
+            "INSERT INTO user (base, profil, login, password_hash, nom, prenom, id_ent)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (base, profil, login, hash_password(password), nom, prenom, id_ent))
+
+    def user_by_login(self, base: int, login: str) -> sqlite3.Row | None:
+        rows = self._query("SELECT * FROM user WHERE base = ? AND login = ?", (base, login))
+        return rows[0] if rows else None
+
+    def user(self, user_id: int) -> sqlite3.Row | None:
+        rows = self._query("SELECT * FROM user WHERE id = ?", (user_id,))
+        return rows[0] if rows else None
+
+    def users(self, base: int) -> list[sqlite3.Row]:
+        return self._query("SELECT * FROM user WHERE base = ? ORDER BY id", (base,))
+
+    # Sessions ----------------------------------------------------------------------------
+    def load_session(self, session_id: str) -> dict | None:
+        rows = self._query("SELECT data FROM session WHERE id = ?", (session_id,))
+        return json.loads(rows[0]["data"]) if rows else None
+
+    def save_session(self, session_id: str, data: dict) -> None:
+        self._write("INSERT OR REPLACE INTO session (id, data) VALUES (?, ?)",
+                    (session_id, json.dumps(data)))
+
+    def delete_session(self, session_id: str) -> None:
+        self._write("DELETE FROM session WHERE id = ?", (session_id,))
+
+    # Test view ---------------------------------------------------------------------------
+    def snapshot(self) -> dict:
+        """The whole state as JSON-ready data, without password hashes nor sessions."""
+        result: dict = {"schools": {}}
+        for school in self.schools():
+            base = school["base"]
+            result["schools"][str(base)] = {
+                "name": school["name"],
+                "uai": school["uai"],
+                "params": self.params(base),
+                "users": [
+                    {key: row[key] for key in row.keys() if key != "password_hash"}
+                    for row in self.users(base)
+                ],
+            }
+        return result

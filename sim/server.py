@@ -1,0 +1,67 @@
+"""Serve the simulators on loopback, each on its own port (two origins, like real life), in
+background threads so that tests and the demo can start and stop them in-process."""
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+
+from werkzeug.serving import make_server
+
+from .sacoche.app import create_app as create_sacoche_app
+from .seed import seed_sacoche
+
+
+class ServedApp:
+    def __init__(self, app, host: str = "127.0.0.1", port: int = 0, quiet: bool = True):
+        if quiet:
+            logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        self.app = app
+        self._server = make_server(host, port, app, threaded=True)
+        self.host, self.port = host, self._server.server_port
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}/"
+
+    def start(self) -> "ServedApp":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._thread.join(timeout=10)
+        self._server.server_close()
+
+
+class Simulators:
+    """The simulated sites with their state folder; use as a context manager."""
+
+    def __init__(self, state_dir: Path, host: str = "127.0.0.1", sacoche_port: int = 0,
+                 seed: bool = True, quiet: bool = True):
+        self.state_dir = Path(state_dir)
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        sacoche_app = create_sacoche_app(self.state_dir)
+        if seed:
+            seed_sacoche(sacoche_app.config["STORE"])
+        self.sacoche_store = sacoche_app.config["STORE"]
+        self.sacoche = ServedApp(sacoche_app, host, sacoche_port, quiet=quiet)
+
+    @property
+    def sacoche_url(self) -> str:
+        return self.sacoche.url
+
+    def start(self) -> "Simulators":
+        self.sacoche.start()
+        return self
+
+    def stop(self) -> None:
+        self.sacoche.stop()
+        self.sacoche_store.close()
+
+    def __enter__(self) -> "Simulators":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
