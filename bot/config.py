@@ -124,13 +124,16 @@ class BotConfig(Strict):
     schools: dict[str, SchoolConfig]
     source: Path | None = None   # the file it was read from (set by the loader)
 
-    @field_validator("schools")
+    @field_validator("schools", mode="before")
     @classmethod
-    def _check_school_keys(cls, schools: dict) -> dict:
+    def _check_school_keys(cls, schools: Any) -> Any:
+        if not isinstance(schools, dict):
+            return schools
         for key in schools:
-            if not re.fullmatch(r"\d{1,9}", key):
+            if not re.fullmatch(r"\d{1,9}", str(key)):
                 raise ValueError(f"« {key} » : les écoles sont indexées par leur n° de base SACoche (un nombre, ex. \"123\")")
-        return schools
+        # `123:` unquoted in YAML is a number; the school number is a text everywhere else.
+        return {str(key): value for key, value in schools.items()}
 
     @model_validator(mode="after")
     def _check_accounts_sites(self) -> "BotConfig":

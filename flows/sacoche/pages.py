@@ -90,13 +90,14 @@ class SacocheSite:
         expect(self.logout_link).to_be_visible()
 
     def _submit_credentials(self, login: str) -> None:
-        with self.page.expect_response(_is_post_to("public_accueil")) as answer_info:
+        with self.page.expect_response(_is_post_to("public_accueil")):
             self.page.locator("#f_submit").click()
-        answer = answer_info.value.json()
-        if answer.get("statut"):
-            self.page.wait_for_url(lambda url: "page" in parse_qs(urlsplit(url).query))
+        # On success the page leaves at once for the identified home (the answer's body is then
+        # gone), on failure the message lands in #ajax_msg: wait for whichever comes.
+        self.page.locator("#deconnecter, #ajax_msg.alerte, #ajax_msg.erreur").first.wait_for()
+        if self.is_identified():
             return
-        message = str(answer.get("value", ""))
+        message = self.page.locator("#ajax_msg").inner_text().strip()
         delay = PLEASE_WAIT.search(message)
         if delay:
             # Submitted less than the anti brute-force delay after the form's display: the site

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import threading
 import time
 from pathlib import Path
 from urllib.parse import urlencode
@@ -74,6 +75,17 @@ def create_app(state_dir: Path) -> Flask:
     app = Flask(__name__)
     store = Store(Path(state_dir) / "sacoche.sqlite")
     app.config["STORE"] = store
+    # Test switches (`/_sim/faults`) and a count of the site requests the bot made, so that a
+    # test can prove a refused run touched nothing.
+    app.config["FAULTS"] = {}
+    counter = {"requests": 0}
+    counter_lock = threading.Lock()
+
+    @app.before_request
+    def count_request() -> None:
+        if not request.path.startswith(("/_sim/", "/static/")):
+            with counter_lock:
+                counter["requests"] += 1
 
     # Sessions ----------------------------------------------------------------------------
     @app.before_request
@@ -315,6 +327,8 @@ def create_app(state_dir: Path) -> Flask:
             if error:
                 return answer(False, error)
             values.update(cas_values)
+        if "administrateur_etabl_connexion" in app.config["FAULTS"].get("ack_without_saving", ()):
+            return answer(True, None)   # fault: says saved, stores nothing
         store.set_params(base, values)
         return answer(True, None)
 
@@ -355,6 +369,12 @@ def create_app(state_dir: Path) -> Flask:
     # Test view ---------------------------------------------------------------------------
     @app.route("/_sim/state")
     def sim_state():
-        return jsonify(store.snapshot())
+        return jsonify({**store.snapshot(), "requests": counter["requests"]})
+
+    @app.route("/_sim/faults", methods=["GET", "POST"])
+    def sim_faults():
+        if request.method == "POST":
+            app.config["FAULTS"] = request.get_json(force=True) or {}
+        return jsonify(app.config["FAULTS"])
 
     return app

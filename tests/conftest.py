@@ -1,0 +1,108 @@
+"""Fixture chain: sims → config → bot (a real `python -m bot` process driving a real Chromium).
+pytest-playwright's own `page` fixture is pointed at the same Chromium the bot finds."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot.browser import LAUNCH_FLAGS, find_browser
+from sim.seed import DEMO_SCHOOLS
+from sim.server import Simulators
+
+REPO = Path(__file__).resolve().parents[1]
+DEMO = DEMO_SCHOOLS[0]
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {**browser_type_launch_args, "executable_path": str(find_browser(None)),
+            "args": LAUNCH_FLAGS}
+
+
+@pytest.fixture
+def sims(tmp_path):
+    with Simulators(tmp_path / "sim") as running:
+        yield running
+
+
+def get_json(url: str) -> dict:
+    with urllib.request.urlopen(url, timeout=10) as answer:
+        return json.load(answer)
+
+
+def post_json(url: str, data: dict) -> dict:
+    request = urllib.request.Request(url, data=json.dumps(data).encode(), method="POST",
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        return json.load(answer)
+
+
+def sim_state(sims) -> dict:
+    return get_json(sims.sacoche_url + "_sim/state")
+
+
+@dataclass
+class BotResult:
+    code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def report(self) -> dict:
+        return json.loads(self.stdout)
+
+
+class Bot:
+    """Runs `python -m bot …` as a user would, with its own keyring file and config."""
+
+    def __init__(self, tmp_path: Path, sims: Simulators | None):
+        self.tmp_path = tmp_path
+        self.env = {**os.environ,
+                    "PYTHON_KEYRING_BACKEND": "keyrings.alt.file.PlaintextKeyring",
+                    "XDG_DATA_HOME": str(tmp_path / "xdg"),
+                    "PYTHONPATH": str(REPO)}
+        self.env.pop("SACOCHE_123_PASSWORD", None)
+        self.config_data = yaml.safe_load((REPO / "config.example.yaml").read_text(encoding="utf-8"))
+        if sims is not None:
+            self.config_data["sites"]["sacoche"]["url"] = sims.sacoche_url
+        self.config_data["paths"] = {"state_dir": str(tmp_path / "state"),
+                                     "recordings_dir": str(tmp_path / "recordings")}
+        self.config_path = tmp_path / "config.yaml"
+        self.write_config()
+
+    def write_config(self, data: dict | None = None) -> Path:
+        self.config_path.write_text(yaml.safe_dump(data or self.config_data, allow_unicode=True),
+                                    encoding="utf-8")
+        return self.config_path
+
+    def __call__(self, *args: str, stdin: str | None = None, config: bool = True,
+                 env: dict | None = None) -> BotResult:
+        command = [sys.executable, "-m", "bot", *args]
+        if config:
+            command += ["--config", str(self.config_path)]
+        done = subprocess.run(command, input=stdin, capture_output=True, text=True, cwd=REPO,
+                              env={**self.env, **(env or {})}, timeout=300)
+        return BotResult(done.returncode, done.stdout, done.stderr)
+
+    def store_password(self, password: str, school: str = "123", site: str = "sacoche") -> None:
+        result = self("credentials", "set", "--school", school, "--site", site, stdin=password + "\n")
+        assert result.code == 0, result.stderr
+
+
+@pytest.fixture
+def bot(tmp_path, sims):
+    return Bot(tmp_path, sims)
+
+
+@pytest.fixture
+def bot_with_password(bot):
+    bot.store_password(DEMO.sacoche_admin_password)
+    return bot

@@ -1,0 +1,17 @@
+"""The README's main command: the demo runs everything against fresh simulators."""
+from __future__ import annotations
+
+import json
+
+from conftest import Bot
+
+
+def test_demo_runs_every_flow_and_succeeds(tmp_path):
+    bot = Bot(tmp_path, sims=None)
+    result = bot("demo", "--json", config=False)
+    assert result.code == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["status"] == "success"
+    assert [f["name"] for f in report["flows"]] == ["sacoche-auth-mode"]
+    assert report["flows"][0]["details"]["verified"]["mode_after_reload"] == "cas~34|esup_montpellier"
+    assert "Simulateur SACoche démarré" in result.stderr

@@ -1,0 +1,69 @@
+"""Engine rules: no fixed sleeps outside retry.py, the browser is found, retries are bounded."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from bot.browser import find_browser
+from bot.errors import Refused
+from bot.retry import RetryAfter, with_retries
+from conftest import REPO
+
+FIXED_SLEEP = re.compile(r"time\.sleep\(|wait_for_timeout\(|asyncio\.sleep\(")
+
+
+def test_no_fixed_sleeps_in_bot_and_flows():
+    offenders = []
+    for folder in ("bot", "flows"):
+        for path in (REPO / folder).rglob("*.py"):
+            if path.name == "retry.py":
+                continue
+            for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+                if FIXED_SLEEP.search(line.split("#")[0]):
+                    offenders.append(f"{path.relative_to(REPO)}:{number}")
+    assert offenders == []
+
+
+def test_the_engine_knows_no_site():
+    for path in (REPO / "bot").rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        assert "#connexion_mode_nom" not in text and "ajax.php" not in text, path
+
+
+def test_find_browser_prefers_the_configured_path(tmp_path):
+    with pytest.raises(Refused, match="browser.executable"):
+        find_browser(tmp_path / "no-chromium")
+    found = find_browser(None)
+    assert found.is_file()
+
+
+def test_retry_waits_what_the_site_asks_and_gives_up(monkeypatch):
+    waits = []
+    monkeypatch.setattr("bot.retry.time.sleep", waits.append)
+    calls = []
+
+    def always_busy():
+        calls.append(1)
+        raise RetryAfter(2, "patienter 2s")
+
+    with pytest.raises(RetryAfter):
+        with_retries(always_busy, attempts=3, max_wait_s=10, margin_s=0.5)
+    assert len(calls) == 3 and waits == [2.5, 2.5]
+
+    answers = iter([RetryAfter(30, "long"), "ok"])
+
+    def busy_then_ok():
+        value = next(answers)
+        if isinstance(value, Exception):
+            raise value
+        return value
+
+    waits.clear()
+    assert with_retries(busy_then_ok, max_wait_s=5) == "ok" and waits == [5]
+
+
+def test_flows_command_lists_the_flows(bot):
+    result = bot("flows", config=False)
+    assert result.code == 0 and "sacoche-auth-mode" in result.stdout
