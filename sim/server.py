@@ -39,10 +39,10 @@ class Simulators:
     """The simulated sites with their state folder; use as a context manager."""
 
     def __init__(self, state_dir: Path, host: str = "127.0.0.1", sacoche_port: int = 0,
-                 seed: bool = True, quiet: bool = True):
+                 seed: bool = True, quiet: bool = True, today=None):
         self.state_dir = Path(state_dir)
         self.state_dir.mkdir(parents=True, exist_ok=True)
-        sacoche_app = create_sacoche_app(self.state_dir)
+        sacoche_app = create_sacoche_app(self.state_dir, today=today)
         if seed:
             seed_sacoche(sacoche_app.config["STORE"])
         self.sacoche_store = sacoche_app.config["STORE"]

@@ -7,11 +7,13 @@ import os
 import subprocess
 import sys
 import urllib.request
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import yaml
+from playwright.sync_api import Page, expect
 
 from bot.browser import LAUNCH_FLAGS, find_browser
 from sim.seed import DEMO_SCHOOLS
@@ -106,3 +108,27 @@ def bot(tmp_path, sims):
 def bot_with_password(bot):
     bot.store_password(DEMO.sacoche_admin_password)
     return bot
+
+
+# Driving the simulator by hand in pytest-playwright's page (contract tests) ----------------
+def wait_out_login_delay(page: Page) -> None:
+    """Submit as soon as the form shows: the simulator must refuse, like SACoche, and the
+    refusal must restart the delay; then waiting it out lets the login through."""
+    with page.expect_response(lambda r: "public_accueil" in r.url and r.request.method == "POST") as info:
+        page.click("#f_submit")
+    assert info.value.json() == {"statut": False,
+                                 "value": "Sécurité : patienter 2s avant une nouvelle tentative."}
+    expect(page.locator("#ajax_msg")).to_have_class("alerte")
+
+
+def log_in(page: Page, base_url: str, mode_normal: bool = False) -> None:
+    page.goto(f"{base_url}index.php?base=123" + ("&mode=normal" if mode_normal else ""))
+    page.fill("#f_login", DEMO.sacoche_admin_login)
+    page.fill("#f_password", DEMO.sacoche_admin_password)
+    wait_out_login_delay(page)
+    # The simulator keeps SACoche's whole-second delay; a test may wait, the bot may not.
+    page.wait_for_timeout(2100)
+    page.click("#f_submit")
+    page.wait_for_url(re.compile(r"index\.php\?log_id=123&page=compte_accueil$"))
+
+

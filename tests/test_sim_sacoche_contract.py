@@ -9,7 +9,7 @@ from urllib.parse import parse_qs
 import pytest
 from playwright.sync_api import Page, expect
 
-from conftest import DEMO, sim_state
+from conftest import DEMO, log_in, sim_state, wait_out_login_delay
 
 ESUP_OPTIONS = {f"cas~{dep}|esup_montpellier": f"{dep} | ENT Languedoc-Roussillon (académie de Montpellier)"
                 for dep in ("11", "30", "34", "48", "66")}
@@ -17,27 +17,6 @@ ESUP_OPTIONS = {f"cas~{dep}|esup_montpellier": f"{dep} | ENT Languedoc-Roussillo
 
 def body_of(request) -> dict[str, list[str]]:
     return parse_qs(request.post_data or "", keep_blank_values=True)
-
-
-def wait_out_login_delay(page: Page) -> None:
-    """Submit as soon as the form shows: the simulator must refuse, like SACoche, and the
-    refusal must restart the delay; then waiting it out lets the login through."""
-    with page.expect_response(lambda r: "public_accueil" in r.url and r.request.method == "POST") as info:
-        page.click("#f_submit")
-    assert info.value.json() == {"statut": False,
-                                 "value": "Sécurité : patienter 2s avant une nouvelle tentative."}
-    expect(page.locator("#ajax_msg")).to_have_class("alerte")
-
-
-def log_in(page: Page, base_url: str, mode_normal: bool = False) -> None:
-    page.goto(f"{base_url}index.php?base=123" + ("&mode=normal" if mode_normal else ""))
-    page.fill("#f_login", DEMO.sacoche_admin_login)
-    page.fill("#f_password", DEMO.sacoche_admin_password)
-    wait_out_login_delay(page)
-    # The simulator keeps SACoche's whole-second delay; a test may wait, the bot may not.
-    page.wait_for_timeout(2100)
-    page.click("#f_submit")
-    page.wait_for_url(re.compile(r"index\.php\?log_id=123&page=compte_accueil$"))
 
 
 def test_login_page_shell_then_form_by_ajax(page: Page, sims):

@@ -7,12 +7,14 @@ import re
 import secrets
 import threading
 import time
+from datetime import date
 from pathlib import Path
 from urllib.parse import urlencode
 
-from flask import Flask, Response, g, jsonify, redirect, render_template, request
+from flask import Flask, Response, abort, g, jsonify, render_template, request, send_file
 
-from . import connectors
+from . import connectors, userlists, wizard
+from .siecle import CATEGORIES, ImportRefused
 from .store import Store, check_password
 
 SESSION_COOKIE = "SACoche-session"
@@ -71,10 +73,15 @@ HOST_SYNTAX = re.compile(r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$", re.I)
 PATH_SYNTAX = re.compile(r"^[a-z0-9/._-]*$", re.I)
 
 
-def create_app(state_dir: Path) -> Flask:
+def create_app(state_dir: Path, today: date | None = None) -> Flask:
+    """`today` fixes the simulator's date (school year, leaving dates) for tests."""
     app = Flask(__name__)
     store = Store(Path(state_dir) / "sacoche.sqlite")
     app.config["STORE"] = store
+    credentials_dir = Path(state_dir) / "login-mdp"
+
+    def current_day() -> date:
+        return today or date.today()
     # Test switches (`/_sim/faults`) and a count of the site requests the bot made, so that a
     # test can prove a refused run touched nothing.
     app.config["FAULTS"] = {}
@@ -145,6 +152,15 @@ def create_app(state_dir: Path) -> Flask:
             "public_accueil.html", base=resolve_base(), probleme=probleme,
             get_mode=request.args.get("mode", "ent"), get_login=request.args.get("login", ""))
 
+    @app.route("/index.php", methods=["POST"])
+    def index_post():
+        # The user-list pages re-submit their filter forms to themselves.
+        user = identified_user()
+        page = request.args.get("page", "")
+        if user is None or page not in userlists.PAGES:
+            return index()
+        return identified_page(user, page)
+
     @app.route("/")
     @app.route("/index.php")
     def index():
@@ -204,10 +220,32 @@ def create_app(state_dir: Path) -> Flask:
         if page == "administrateur_etabl_connexion":
             return render_template("etabl_connexion.html", **context,
                                    **connexion_page_data(params, base))
+        if page == "administrateur_fichier_user":
+            return render_template("fichier_user.html", **context, **fichier_user_data(school, params))
+        if page in userlists.PAGES:
+            return userlists.render(page, context, store, base, request)
         if page in PAGE_TITLES:
             return render_template("not_simulated.html", **context)
         context["probleme"] = "Page introuvable."
         return render_template("not_simulated.html", **context), 404
+
+    def fichier_user_data(school, params: dict) -> dict:
+        suffix = "oui" if school["uai"] else "non"
+        start = wizard.first_day_of_school_year(current_day(), int(params["mois_bascule_annee_scolaire"]))
+        complet = {}
+        for category, kind in CATEGORIES.items():
+            last = params.get(f"date_last_import_{kind}", "")
+            complet[category] = not last or last < start.isoformat()
+        fieldsets = []
+        for value, button, expected in (
+                ("siecle_nomenclature", "siecle_nomenclature", "Nomenclature.xml (ou .zip)"),
+                ("siecle_professeurs_directeurs", "siecle_professeurs_directeurs", "sts_emp_<UAI>_<YEAR>.xml (ou .zip)"),
+                ("siecle_eleves", "siecle_eleves", "ExportXML_ElevesSansAdresses.zip (ou ElevesSansAdresses.xml)"),
+                ("siecle_parents", "siecle_parents", "ResponsablesAvecAdresses.zip (ou .xml)")):
+            fieldsets.append((f"{value}_{suffix}", button if suffix == "oui" else None, expected))
+        return dict(suffix=suffix, fieldsets=fieldsets, complet_by_category=complet,
+                    categorie=request.args.get("categorie", ""),
+                    no_levels=not store.levels(school["base"]))
 
     def connexion_page_data(params: dict, base: int) -> dict:
         current = f"{params['connexion_mode']}~{params['connexion_departement']}|{params['connexion_nom']}"
@@ -253,7 +291,33 @@ def create_app(state_dir: Path) -> Flask:
             return answer(False, MSG_CSRF)
         if page == "administrateur_etabl_connexion":
             return ajax_etabl_connexion(user["base"])
+        if page == "administrateur_fichier_user":
+            return ajax_fichier_user(user["base"])
         return answer(False, MSG_BAD_DATA)
+
+    def ajax_fichier_user(base: int):
+        if not request.get_data() and not request.files:
+            return answer(False, "Aucune donnée reçue ! Fichier trop lourd ? Taille maximale autorisée dépassée ?")
+        form = request.form
+        kind = CATEGORIES.get(form.get("f_action", ""))
+        step = wizard.step_from_form(form)
+        if kind is None:
+            return answer(False, MSG_BAD_DATA)
+        state = store.load_import(g.session_id) or {}
+        ctx = wizard.StepContext(store=store, base=base, kind=kind, mode=form.get("f_mode", ""), state=state,
+                                 form=form, today=current_day(), files_dir=credentials_dir)
+        try:
+            if step == 10:
+                upload = request.files.get("userfile")
+                if upload is None or not upload.filename:
+                    return answer(False, "Problème de transfert ! Fichier trop lourd ? Taille maximale autorisée dépassée ?")
+                html = wizard.step10(ctx, upload.filename, upload.read(), form.get("f_choix_principal", ""))
+            else:
+                html = wizard.run_step(ctx, step, url_dir())
+        except ImportRefused as refusal:
+            return answer(False, str(refusal))
+        store.save_import(g.session_id, state or None)
+        return answer(True, html)
 
     def ajax_public_accueil():
         action = request.form.get("f_action", "")
@@ -365,6 +429,25 @@ def create_app(state_dir: Path) -> Flask:
             return "Paramètre vérif. certificat SSL manquant !", {}
         return "", {"cas_serveur_host": host, "cas_serveur_port": port, "cas_serveur_root": root,
                     "cas_serveur_verif_certif_ssl": verif, **urls}
+
+    # Files of new credentials (step 53) -------------------------------------------------------
+    @app.route("/force_download.php")
+    def force_download():
+        name = request.args.get("fichier", "")
+        if identified_user() is None:
+            return login_page(MSG_SESSION_LOST)
+        path = credentials_dir / name
+        if not re.fullmatch(r"identifiants_[\w-]+\.csv", name) or not path.is_file():
+            return render_template("error.html", title="Fichier manquant",
+                                   message="Les fichiers sont conservés sur le serveur pendant une durée limitée !"), 404
+        return send_file(path, as_attachment=True, download_name=name, mimetype="text/csv")
+
+    @app.route("/__tmp/login-mdp/<name>")
+    def credentials_pdf(name: str):
+        path = credentials_dir / name
+        if not re.fullmatch(r"identifiants_[\w-]+\.pdf", name) or not path.is_file():
+            abort(404)
+        return send_file(path, mimetype="application/pdf")
 
     # Test view ---------------------------------------------------------------------------
     @app.route("/_sim/state")

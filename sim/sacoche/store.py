@@ -26,14 +26,59 @@ CREATE TABLE IF NOT EXISTS param (
 CREATE TABLE IF NOT EXISTS user (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     base INTEGER NOT NULL,
-    profil TEXT NOT NULL,
+    profil TEXT NOT NULL,            -- sigle: ADM, ENS, DIR, EDU, DOC, ELV, TUT, ...
     login TEXT NOT NULL,
     password_hash TEXT NOT NULL,
     nom TEXT NOT NULL,
     prenom TEXT NOT NULL,
     id_ent TEXT NOT NULL DEFAULT '',
     active INTEGER NOT NULL DEFAULT 1,
+    sconet_id INTEGER NOT NULL DEFAULT 0,
+    sconet_num INTEGER NOT NULL DEFAULT 0,
+    reference TEXT NOT NULL DEFAULT '',
+    genre TEXT NOT NULL DEFAULT 'I',
+    naissance TEXT NOT NULL DEFAULT '',
+    email TEXT NOT NULL DEFAULT '',
+    classe_id INTEGER NOT NULL DEFAULT 0,
+    sortie TEXT NOT NULL DEFAULT '',  -- leaving date; empty = current account
     UNIQUE (base, login)
+);
+CREATE TABLE IF NOT EXISTS niveau (
+    id INTEGER PRIMARY KEY,
+    base INTEGER NOT NULL,
+    ordre INTEGER NOT NULL,
+    ref TEXT NOT NULL,
+    nom TEXT NOT NULL,
+    code_mef TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE IF NOT EXISTS groupe (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    base INTEGER NOT NULL,
+    type TEXT NOT NULL,              -- classe | groupe
+    ref TEXT NOT NULL,
+    nom TEXT NOT NULL,
+    niveau_id INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS user_groupe (
+    user_id INTEGER NOT NULL,
+    groupe_id INTEGER NOT NULL,
+    pp INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (user_id, groupe_id)
+);
+CREATE TABLE IF NOT EXISTS parent_eleve (
+    parent_id INTEGER NOT NULL,
+    eleve_id INTEGER NOT NULL,
+    resp_legal INTEGER NOT NULL,
+    PRIMARY KEY (parent_id, eleve_id)
+);
+CREATE TABLE IF NOT EXISTS parent_adresse (
+    parent_id INTEGER PRIMARY KEY,
+    ligne1 TEXT, ligne2 TEXT, ligne3 TEXT, ligne4 TEXT,
+    code_postal TEXT, commune TEXT, pays TEXT
+);
+CREATE TABLE IF NOT EXISTS import_state (
+    session_id TEXT PRIMARY KEY,
+    data TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS session (
     id TEXT PRIMARY KEY,
@@ -56,7 +101,18 @@ DEFAULT_PARAMS = {
     "duree_inactivite_ADM": "30",
     "deconnexion_adresse_redirection": "",
     "mois_bascule_annee_scolaire": "8",
+    "date_last_import_eleves": "",
+    "date_last_import_parents": "",
+    "date_last_import_professeurs": "",
 }
+
+# The class levels a school has chosen (SACoche's reference, name, SIECLE MEF mask).
+DEFAULT_LEVELS = [
+    (1, "6", "Sixième", "1001001211."),
+    (2, "5", "Cinquième", "1011000111."),
+    (3, "4", "Quatrième", "1021000111."),
+    (4, "3", "Troisième", "1031001911."),
+]
 
 
 def hash_password(password: str, salt: str | None = None) -> str:
@@ -99,12 +155,24 @@ class Store:
             return cursor.lastrowid
 
     # Schools -----------------------------------------------------------------------------
-    def add_school(self, base: int, name: str, uai: str, zone: str = "") -> None:
+    def add_school(self, base: int, name: str, uai: str, zone: str = "", levels=DEFAULT_LEVELS) -> None:
         self._write("INSERT OR REPLACE INTO school (base, name, uai, zone) VALUES (?, ?, ?, ?)",
                     (base, name, uai, zone))
         for key, value in DEFAULT_PARAMS.items():
             self._write("INSERT OR IGNORE INTO param (base, key, value) VALUES (?, ?, ?)",
                         (base, key, value))
+        for ordre, ref, nom, mef in levels:
+            self._write("INSERT INTO niveau (id, base, ordre, ref, nom, code_mef) VALUES (?, ?, ?, ?, ?, ?)",
+                        (base * 100 + ordre, base, ordre, ref, nom, mef))
+
+    def set_school_uai(self, base: int, uai: str) -> None:
+        self._write("UPDATE school SET uai = ? WHERE base = ?", (uai, base))
+
+    def levels(self, base: int) -> list[sqlite3.Row]:
+        return self._query("SELECT * FROM niveau WHERE base = ? ORDER BY ordre", (base,))
+
+    def remove_levels(self, base: int) -> None:
+        self._write("DELETE FROM niveau WHERE base = ?", (base,))
 
     def school(self, base: int) -> sqlite3.Row | None:
         rows = self._query("SELECT * FROM school WHERE base = ?", (base,))
@@ -148,6 +216,16 @@ class Store:
     def users(self, base: int) -> list[sqlite3.Row]:
         return self._query("SELECT * FROM user WHERE base = ? ORDER BY id", (base,))
 
+    def query(self, sql: str, args: tuple = ()) -> list[sqlite3.Row]:
+        return self._query(sql, args)
+
+    def execute(self, sql: str, args: tuple = ()) -> int:
+        return self._write(sql, args)
+
+    def transaction(self):
+        """`with store.transaction() as db:` — several writes, one commit (a wizard step)."""
+        return _Transaction(self)
+
     # Sessions ----------------------------------------------------------------------------
     def load_session(self, session_id: str) -> dict | None:
         rows = self._query("SELECT data FROM session WHERE id = ?", (session_id,))
@@ -159,6 +237,19 @@ class Store:
 
     def delete_session(self, session_id: str) -> None:
         self._write("DELETE FROM session WHERE id = ?", (session_id,))
+        self._write("DELETE FROM import_state WHERE session_id = ?", (session_id,))
+
+    # The wizard's temporary files (SACoche keeps them on disk between steps) ------------
+    def load_import(self, session_id: str) -> dict | None:
+        rows = self._query("SELECT data FROM import_state WHERE session_id = ?", (session_id,))
+        return json.loads(rows[0]["data"]) if rows else None
+
+    def save_import(self, session_id: str, data: dict | None) -> None:
+        if data is None:
+            self._write("DELETE FROM import_state WHERE session_id = ?", (session_id,))
+        else:
+            self._write("INSERT OR REPLACE INTO import_state (session_id, data) VALUES (?, ?)",
+                        (session_id, json.dumps(data)))
 
     # Test view ---------------------------------------------------------------------------
     def snapshot(self) -> dict:
@@ -166,13 +257,47 @@ class Store:
         result: dict = {"schools": {}}
         for school in self.schools():
             base = school["base"]
+            groups = {row["id"]: dict(row) for row in self._query(
+                "SELECT id, type, ref, nom, niveau_id FROM groupe WHERE base = ? ORDER BY id", (base,))}
+            users = []
+            for row in self.users(base):
+                user = {key: row[key] for key in row.keys() if key != "password_hash"}
+                user["classe"] = groups.get(row["classe_id"], {}).get("ref", "")
+                user["groupes"] = sorted(groups[g["groupe_id"]]["ref"] for g in self._query(
+                    "SELECT groupe_id FROM user_groupe WHERE user_id = ?", (row["id"],)))
+                user["pp"] = sorted(groups[g["groupe_id"]]["ref"] for g in self._query(
+                    "SELECT groupe_id FROM user_groupe WHERE user_id = ? AND pp = 1", (row["id"],)))
+                users.append(user)
             result["schools"][str(base)] = {
                 "name": school["name"],
                 "uai": school["uai"],
                 "params": self.params(base),
-                "users": [
-                    {key: row[key] for key in row.keys() if key != "password_hash"}
-                    for row in self.users(base)
-                ],
+                "levels": [dict(row) for row in self.levels(base)],
+                "groups": list(groups.values()),
+                "users": users,
+                "parent_links": [dict(row) for row in self._query(
+                    "SELECT pe.parent_id, pe.eleve_id, pe.resp_legal FROM parent_eleve pe "
+                    "JOIN user u ON u.id = pe.parent_id WHERE u.base = ? ORDER BY 1, 2", (base,))],
+                "addresses": [dict(row) for row in self._query(
+                    "SELECT pa.* FROM parent_adresse pa JOIN user u ON u.id = pa.parent_id "
+                    "WHERE u.base = ? ORDER BY 1", (base,))],
             }
         return result
+
+
+class _Transaction:
+    def __init__(self, store: Store):
+        self.store = store
+
+    def __enter__(self) -> sqlite3.Connection:
+        self.store._lock.acquire()
+        return self.store._db
+
+    def __exit__(self, exc_type, *exc) -> None:
+        try:
+            if exc_type is None:
+                self.store._db.commit()
+            else:
+                self.store._db.rollback()
+        finally:
+            self.store._lock.release()
