@@ -19,6 +19,7 @@ ARGPARSE_FRENCH = [
     (r"the following arguments are required: (.*)", r"arguments obligatoires manquants : \1"),
     (r"argument (\S+): invalid choice: (.*?) \(choose from (.*)\)", r"argument \1 : choix invalide \2 (possibles : \3)"),
     (r"argument (\S+): invalid int value: (.*)", r"argument \1 : nombre entier attendu, reçu \2"),
+    (r"argument (\S+): invalid float value: (.*)", r"argument \1 : nombre attendu, reçu \2"),
     (r"unrecognized arguments: (.*)", r"arguments inconnus : \1"),
     (r"argument (\S+): expected one argument", r"argument \1 : une valeur est attendue"),
 ]
@@ -52,6 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="exécuter une étape pour une école")
     run.add_argument("flow", help="nom de l'étape (voir « flows »)")
     run.add_argument("--school", required=True, help="n° de base SACoche de l'école")
+    run.add_argument("--mode", choices=["complet", "partiel"], default=None,
+                     help="affichage de l'import (défaut : celui que propose le site)")
     with_config(run)
     with_browser(run)
 
@@ -60,6 +63,14 @@ def build_parser() -> argparse.ArgumentParser:
     creds.add_argument("--school", required=True)
     creds.add_argument("--site", required=True, choices=["sacoche", "ent"])
     with_config(creds)
+
+    check = commands.add_parser("check-files",
+                                help="vérifier les fichiers STS-Web et SIECLE d'une école, sans navigateur")
+    check.add_argument("--school", required=True, help="n° de base SACoche de l'école")
+    with_config(check)
+    check.add_argument("--json", action="store_true", help="résumé JSON sur la sortie standard")
+    check.add_argument("--max-file-mb", type=float, default=None, metavar="MO",
+                       help="taille maximale d'un fichier, décompressé (défaut : 50 Mo)")
 
     demo = commands.add_parser("demo", help="tout exécuter contre les simulateurs locaux")
     with_browser(demo)
@@ -76,6 +87,8 @@ def main(argv: list[str] | None = None) -> int:
             return run_flow(args)
         if args.command == "credentials":
             return credentials(args)
+        if args.command == "check-files":
+            return check_files(args)
         if args.command == "demo":
             from sim.demo import run_demo   # the simulators are only needed for the demo
             return run_demo(headed=args.headed, slow_mo_ms=args.slow_mo, want_json=want_json)
@@ -118,12 +131,25 @@ def run_flow(args) -> int:
 def execute(config: BotConfig, school_id: str, flows, args) -> int:
     from .runner import run_school
     say = (lambda message: print(secrets.redact(message), file=sys.stderr))
-    run = run_school(config, school_id, flows, headed=args.headed, slow_mo_ms=args.slow_mo, say=say)
+    options = {"mode": args.mode} if getattr(args, "mode", None) else {}
+    run = run_school(config, school_id, flows, headed=args.headed, slow_mo_ms=args.slow_mo, say=say,
+                     options=options)
     if args.json:
         print(report.to_json(run))
     else:
         print(report.to_text(run))
     return run.exit_code
+
+
+def check_files(args) -> int:
+    from .files import MAX_FILE_BYTES, check_school_files
+    if args.max_file_mb is not None and args.max_file_mb <= 0:
+        raise Refused(f"--max-file-mb : une taille positive est attendue, reçu {args.max_file_mb}")
+    max_bytes = MAX_FILE_BYTES if args.max_file_mb is None else int(args.max_file_mb * 1024 * 1024)
+    config = load_config(config_path(args))
+    summary = check_school_files(config, args.school, max_bytes=max_bytes)
+    print(summary.to_json() if args.json else summary.to_text())
+    return EXIT_OK
 
 
 def credentials(args) -> int:
