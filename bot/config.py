@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import yaml
@@ -86,6 +86,15 @@ class SchoolFiles(Strict):
     responsables: Path | None = None
 
 
+class ImportOptions(Strict):
+    # A new class or group whose level cannot be guessed: give it the first level ("first",
+    # reported) or leave it out ("skip", reported). The guide says to select everything.
+    unknown_level: Literal["first", "skip"] = "first"
+    # Classes/groups absent from the file are proposed for deletion, which deletes their
+    # evaluations: only tick those boxes when this says so.
+    delete_missing_groups: bool = False
+
+
 class SchoolConfig(Strict):
     name: str = Field(min_length=1)
     uai: str
@@ -93,6 +102,7 @@ class SchoolConfig(Strict):
     ent_connector: str = "esup_montpellier"
     accounts: dict[str, AccountConfig]
     files: SchoolFiles = SchoolFiles()
+    imports: ImportOptions = ImportOptions()
 
     @field_validator("uai")
     @classmethod
@@ -163,6 +173,7 @@ FRENCH_ERRORS = {
     "dict_type": "une liste de clés (dictionnaire YAML) est attendue",
     "model_type": "une liste de clés (dictionnaire YAML) est attendue",
     "path_type": "chemin de fichier attendu",
+    "literal_error": "valeur non permise",
     "string_too_short": "ne doit pas être vide",
     "string_too_long": "trop long",
     "greater_than_equal": "valeur trop petite",

@@ -33,6 +33,7 @@ class RunContext:
     say: Callable[[str], None] = print
     page: Page | None = None          # set by the runner once the browser is up
     facts: dict = field(default_factory=dict)   # what earlier flows of this run learnt
+    options: dict = field(default_factory=dict)  # command-line choices (e.g. the import mode)
 
     @property
     def school(self) -> SchoolConfig:

@@ -77,10 +77,11 @@ def preflight(ctx: RunContext, flows: Sequence[Flow]) -> None:
 
 
 def run_school(config: BotConfig, school_id: str, flows: Sequence[Flow], *, headed: bool = False,
-               slow_mo_ms: int | None = None, say: Callable[[str], None] = print) -> RunReport:
+               slow_mo_ms: int | None = None, say: Callable[[str], None] = print,
+               options: dict | None = None) -> RunReport:
     config.school(school_id)
     run_dir = new_run_dir(config, school_id)
-    ctx = RunContext(config=config, school_id=school_id, run_dir=run_dir, say=say)
+    ctx = RunContext(config=config, school_id=school_id, run_dir=run_dir, say=say, options=dict(options or {}))
     preflight(ctx, flows)
     run = RunReport(school=school_id, run_dir=run_dir)
     with BrowserSession(config.browser, run_dir / "downloads", headed=headed,

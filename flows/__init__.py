@@ -4,9 +4,13 @@ from __future__ import annotations
 from bot.flow import Flow
 
 from .sacoche.auth_mode import SacocheAuthMode
+from .sacoche.import_users import PARENTS, STUDENTS, TEACHERS, SacocheImportUsers
 
 FLOWS: list[Flow] = [
     SacocheAuthMode(),
+    SacocheImportUsers(TEACHERS),
+    SacocheImportUsers(STUDENTS),
+    SacocheImportUsers(PARENTS),
 ]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from pathlib import Path
 
 from werkzeug.serving import make_server
@@ -12,12 +13,33 @@ from .sacoche.app import create_app as create_sacoche_app
 from .seed import seed_sacoche
 
 
+class TimedApp:
+    """WSGI wrapper adding up the time the simulator spends serving requests (benchmarks
+    compare it with the bot's own time)."""
+
+    def __init__(self, app):
+        self.app = app
+        self.seconds = 0.0
+        self.requests = 0
+        self._lock = threading.Lock()
+
+    def __call__(self, environ, start_response):
+        started = time.perf_counter()
+        try:
+            return list(self.app(environ, start_response))
+        finally:
+            with self._lock:
+                self.seconds += time.perf_counter() - started
+                self.requests += 1
+
+
 class ServedApp:
     def __init__(self, app, host: str = "127.0.0.1", port: int = 0, quiet: bool = True):
         if quiet:
             logging.getLogger("werkzeug").setLevel(logging.ERROR)
         self.app = app
-        self._server = make_server(host, port, app, threaded=True)
+        self.timing = TimedApp(app)
+        self._server = make_server(host, port, self.timing, threaded=True)
         self.host, self.port = host, self._server.server_port
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 

@@ -143,3 +143,176 @@ class ConnexionPage:
         """The SSO address the page prints for the school (shown for ENT connectors)."""
         item = self.page.locator("#lien_direct li")
         return item.first.inner_text().strip() if item.count() else ""
+
+
+# "Importer des fichiers d'utilisateurs" ----------------------------------------------------------
+WIZARD_CONTROLS = ("#form_bilan a#passer_etape_suivante, #form_bilan a#envoyer_infos_regroupements, "
+                   "#form_bilan a#envoyer_infos_utilisateurs, #form_bilan a.step53, #form_bilan a#retourner_depart")
+IMPORT_DONE = "Fichiers temporaires effacés, procédure d'import terminée !"
+
+
+@dataclass
+class WizardStep:
+    control: str      # passer_etape_suivante | envoyer_infos_regroupements | envoyer_infos_utilisateurs | step53 | retourner_depart
+    target: int       # the step the control leads to (0 when its href is "#")
+    lines: list[str]  # the step's report lines (labels), as SACoche printed them
+
+
+class ImportWizardPage:
+    """`administrateur_fichier_user`: category, mode, upload, then one control per step."""
+
+    PAGE = "administrateur_fichier_user"
+
+    def __init__(self, site: SacocheSite):
+        self.site = site
+        self.page = site.page
+        self.category_select = self.page.locator("#f_choix_principal")
+        self.feedback = self.page.locator("#form_bilan #ajax_msg")
+
+    def open(self, category: str, login: str, password: Secret) -> None:
+        # The deep link pre-selects the category, as the page's own links do.
+        self.site.open_admin_page(f"{self.PAGE}&categorie={category}", login, password)
+        self.category_select.wait_for(state="attached")
+
+    def category_value(self, stem: str) -> str:
+        """The printed option value for a SIECLE category: `<stem>_oui`, or `_non` without UAI."""
+        values = self.category_select.locator("option").evaluate_all("options => options.map(o => o.value)")
+        for suffix in ("_oui", "_non"):
+            if stem + suffix in values:
+                return stem + suffix
+        return ""
+
+    def choose(self, category: str) -> None:
+        if self.category_select.input_value() != category:
+            self.category_select.select_option(category)
+        expect(self.page.locator(f"#fieldset_{category}")).to_be_visible()
+
+    def proposed_mode(self) -> str:
+        return "complet" if self.page.locator("#f_mode_complet").is_checked() else "partiel"
+
+    def set_mode(self, mode: str) -> None:
+        self.page.locator(f"#f_mode_{mode}").check()
+
+    def upload(self, button_id: str, path) -> WizardStep:
+        # The real input is hidden and the button records the display mode: go through the
+        # button and the browser's file chooser, never set the file on #f_import directly.
+        with self.page.expect_file_chooser() as chooser_info:
+            self.page.locator(f"button#{button_id}").click()
+        with self.page.expect_response(_is_post_to(self.PAGE)):
+            chooser_info.value.set_files(str(path))
+        return self.settle()
+
+    def settle(self) -> WizardStep:
+        """Wait until the last action is answered: a new control, or a message."""
+        expect(self.feedback).not_to_have_class(LOADER)
+        problem = self.page.locator("#form_bilan #ajax_msg.alerte, #form_bilan #ajax_msg.erreur")
+        if problem.count():
+            raise WizardRefusal(problem.inner_text().strip())
+        control = self.page.locator(WIZARD_CONTROLS).first
+        control.wait_for()
+        href = control.get_attribute("href") or "#"
+        kind = control.get_attribute("id") or "step53"
+        target = int(href[5:]) if href.startswith("#step") else 0
+        lines = [text.strip() for text in self.page.locator("#form_bilan fieldset label.valide, "
+                                                             "#form_bilan fieldset label.alerte").all_inner_texts()
+                 if text.strip()]
+        return WizardStep(kind, target, lines)
+
+    def go_on(self, step: WizardStep) -> WizardStep:
+        selector = {"step53": "#form_bilan a.step53"}.get(step.control, f"#form_bilan a#{step.control}")
+        self.page.locator(selector).click()
+        return self.settle()
+
+    # Step 31/41 -------------------------------------------------------------------------------
+    def new_rows_without_level(self) -> list[str]:
+        """References of ticked new classes/groups whose level SACoche could not guess."""
+        return self.page.evaluate("""() => Array.from(document.querySelectorAll('#form_bilan input[id^=add_]'))
+            .filter(box => box.type === 'checkbox' && box.checked)
+            .map(box => box.id.substring(4))
+            .filter(key => { const s = document.getElementById('add_niv_' + key); return s && !s.value; })
+            .map(key => document.getElementById('add_ref_' + key).value)""")
+
+    def give_first_level(self, reference: str) -> str:
+        key = self._key_of(reference)
+        level = self.page.locator(f"#add_niv_{key}")
+        first = level.locator("option:not([value=''])").first
+        if first.count() == 0:
+            raise FlowFailed("SACoche ne propose aucun niveau de classe : choisissez d'abord les niveaux "
+                             "de l'établissement (menu Niveaux).")
+        label = first.inner_text().strip()
+        level.select_option(first.get_attribute("value"))
+        return label
+
+    def untick_new(self, reference: str) -> None:
+        self.page.locator(f"#add_{self._key_of(reference)}").uncheck()
+
+    def _key_of(self, reference: str) -> str:
+        return self.page.evaluate("""ref => Array.from(document.querySelectorAll('#form_bilan input[id^=add_ref_]'))
+            .find(input => input.value === ref).id.substring(8)""", reference)
+
+    def proposed_deletions(self) -> list[str]:
+        return [t.strip() for t in self.page.locator("#form_bilan input[id^=del_]").evaluate_all(
+            "boxes => boxes.map(b => b.closest('tr').innerText)")]
+
+    def tick_all(self, prefixes: tuple[str, ...]) -> int:
+        """Tick every checkbox of the step whose id starts with one of `prefixes`; returns how
+        many were not ticked by SACoche itself."""
+        return self.page.evaluate("""prefixes => {
+            let changed = 0;
+            document.querySelectorAll('#form_bilan input[type=checkbox]').forEach(box => {
+                if (prefixes.some(p => box.id.startsWith(p)) && !box.checked) { box.checked = true; changed++; }
+            });
+            return changed; }""", list(prefixes))
+
+    def count_boxes(self, prefix: str) -> int:
+        return self.page.locator(f"#form_bilan input[type=checkbox][id^={prefix}]").count()
+
+    # Step 53 ----------------------------------------------------------------------------------
+    def download_credentials(self, folder) -> list:
+        """Save the CSV (and PDF) of new logins offered at step 53; returns the saved paths."""
+        saved = []
+        csv_link = self.page.locator("#form_bilan a[href*='force_download.php']")
+        with self.page.expect_download() as download_info:
+            csv_link.click()
+        download = download_info.value
+        target = folder / download.suggested_filename
+        download.save_as(target)
+        saved.append(target)
+        pdf_link = self.page.locator("#form_bilan a[href*='login-mdp/']")
+        if pdf_link.count():
+            answer = self.page.request.get(pdf_link.get_attribute("href"))
+            if answer.ok:
+                pdf_path = folder / pdf_link.get_attribute("href").rsplit("/", 1)[-1]
+                pdf_path.write_bytes(answer.body())
+                saved.append(pdf_path)
+        return saved
+
+
+class WizardRefusal(Exception):
+    """SACoche's own message in #ajax_msg (class alerte / erreur) during the wizard."""
+
+
+# User-management pages -----------------------------------------------------------------------------
+class UserListPage:
+    """Élèves / Parents / Professeurs: the rows of `table#table_action` as dicts by column title."""
+
+    def __init__(self, site: SacocheSite):
+        self.site = site
+        self.page = site.page
+
+    def rows(self, page_name: str, login: str, password: Secret) -> list[dict]:
+        self.site.open_admin_page(f"{page_name}&section=gestion", login, password)
+        if page_name == "administrateur_eleve":
+            with self.page.expect_navigation():
+                self.page.locator("#f_groupes").select_option("d2")   # "Tout l'établissement"
+        elif page_name == "administrateur_parent":
+            with self.page.expect_navigation():
+                self.page.locator("#actualiser").click()
+        table = self.page.locator("table#table_action")
+        table.wait_for()
+        return table.evaluate("""table => {
+            const titles = Array.from(table.querySelectorAll('thead th')).map(th => th.innerText.trim());
+            return Array.from(table.querySelectorAll('tbody tr[id^=id_]')).map(tr => {
+                const row = {id: tr.id.substring(3)};
+                Array.from(tr.children).forEach((td, i) => { if (titles[i]) row[titles[i]] = td.innerText.trim(); });
+                return row; }); }""")

@@ -1,0 +1,220 @@
+"""Guide steps "Import des professeurs" and "Réitérez l'opération pour les élèves et les
+parents": SACoche's "Importer des fichiers d'utilisateurs" wizard, run to its end selecting
+everything and passing the password warning. One loop for the three categories: read the step on
+screen, tick what must be ticked, fill what must be filled, click the step's control, parse its
+report. Verified afterwards on SACoche's own user pages."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot.errors import FlowFailed, Refused, VerificationMismatch
+from bot.flow import DONE, UNCHANGED, Flow, Outcome, RunContext
+
+from .auth_mode import sacoche_site
+from .expected import expected_people
+from .pages import IMPORT_DONE, ImportWizardPage, UserListPage, WizardRefusal, WizardStep
+
+MAX_STEPS = 20   # the longest wizard has 12 steps: more means SACoche is looping
+
+USERS_LINE = re.compile(
+    r"(\d+) utilisateurs? actuels? et (\d+) utilisateurs? anciens? → (\d+) utilisateurs? modifiés? "
+    r"\+ (\d+) utilisateurs? ajoutés? − (\d+) utilisateurs? retirés? → (\d+) utilisateurs? actuels? "
+    r"et (\d+) utilisateurs? anciens?")
+GROUPS_LINE = re.compile(r"(\d+) (classe|groupe)s? présente?s? \+ (\d+) (?:classe|groupe)s? ajoutée?s? "
+                         r"− (\d+) (?:classe|groupe)s? supprimée?s? = (\d+)")
+CHANGE_LINES = [
+    (re.compile(r"associations utilisateurs / classes effectuées : (\d+)"), "class_memberships_changed"),
+    (re.compile(r"associations utilisateurs / p\.principal effectuées : (\d+)"), "main_teachers_changed"),
+    (re.compile(r"associations utilisateurs / groupes effectuées : (\d+)"), "group_memberships_changed"),
+    (re.compile(r"Nouvelles adresses ajoutées : (\d+)"), "addresses_added"),
+    (re.compile(r"Anciennes adresses modifiées : (\d+)"), "addresses_modified"),
+    (re.compile(r"Liens de responsabilités modifiés pour (\d+) élèves?"), "students_links_changed"),
+]
+
+
+@dataclass(frozen=True)
+class ImportKind:
+    name: str
+    title: str
+    category: str       # option value without its _oui/_non suffix
+    button: str         # the category's "Parcourir..." button id
+    file_key: str       # key under schools.N.files
+    list_page: str      # where SACoche lists these users
+    noun: str           # French, plural
+
+
+TEACHERS = ImportKind("sacoche-import-teachers", "SACoche : import des professeurs et personnels (STS-Web)",
+                      "siecle_professeurs_directeurs", "siecle_professeurs_directeurs", "sts",
+                      "administrateur_professeur", "professeurs et personnels")
+STUDENTS = ImportKind("sacoche-import-students", "SACoche : import des élèves (SIECLE)",
+                      "siecle_eleves", "siecle_eleves", "eleves", "administrateur_eleve", "élèves")
+PARENTS = ImportKind("sacoche-import-parents", "SACoche : import des parents (SIECLE)",
+                     "siecle_parents", "siecle_parents", "responsables", "administrateur_parent", "parents")
+
+
+class SacocheImportUsers(Flow):
+    sites = ("sacoche",)
+
+    def __init__(self, kind: ImportKind):
+        self.kind = kind
+        self.name = kind.name
+        self.title = kind.title
+
+    # Before any click -------------------------------------------------------------------------
+    def preflight(self, ctx: RunContext) -> None:
+        ctx.facts[self._expected_key] = expected_people(ctx, self.kind.file_key)
+        mode = ctx.options.get("mode")
+        if mode not in (None, "complet", "partiel"):
+            raise Refused(f"Mode d'import « {mode} » inconnu : complet ou partiel.")
+
+    @property
+    def _expected_key(self) -> str:
+        return f"{self.name}:expected"
+
+    # The wizard ---------------------------------------------------------------------------------
+    def run(self, ctx: RunContext) -> Outcome:
+        expected = ctx.facts.get(self._expected_key) or expected_people(ctx, self.kind.file_key)
+        wizard = ImportWizardPage(sacoche_site(ctx))
+        wizard.open(f"{self.kind.category}_oui", ctx.login("sacoche"), ctx.password("sacoche"))
+        category = wizard.category_value(self.kind.category)
+        if not category.endswith("_oui"):
+            raise FlowFailed("SACoche ne propose pas l'import SIECLE : le n°UAI de l'établissement n'est pas "
+                             "renseigné (à demander au webmestre, page Identité de l'établissement).")
+        wizard.choose(category)
+        proposed = wizard.proposed_mode()
+        mode = ctx.options.get("mode") or proposed
+        wizard.set_mode(mode)
+        log = StepLog(ctx, self.kind)
+        ctx.say(f"    mode {mode} ({'proposé par SACoche' if mode == proposed else 'imposé'}), fichier {expected.path.name}")
+        try:
+            step = wizard.upload(self.kind.button, expected.path)
+            for _ in range(MAX_STEPS):
+                log.record(step)
+                if step.control == "retourner_depart":
+                    break
+                step = self._advance(ctx, wizard, step, log)
+            else:
+                raise FlowFailed(f"L'assistant d'import ne s'est pas terminé après {MAX_STEPS} étapes.")
+        except WizardRefusal as refusal:
+            raise FlowFailed(f"SACoche a refusé l'import des {self.kind.noun} à l'étape {log.current} : "
+                             f"{refusal}") from None
+        if not any(IMPORT_DONE in line for line in log.all_lines):
+            raise FlowFailed("L'assistant est revenu au départ sans annoncer la fin de l'import.")
+        changed = any(log.counts.get(key, 0) for key in (
+            "users_added", "users_modified", "users_removed", "classes_added", "classes_deleted",
+            "groups_added", "groups_deleted",
+            "class_memberships_changed", "main_teachers_changed", "group_memberships_changed",
+            "addresses_added", "addresses_modified", "students_links_changed"))
+        details = {"mode": mode, "file": str(expected.path), "steps": log.steps, "notes": log.notes}
+        if log.credentials:
+            details["credentials_files"] = [str(p) for p in log.credentials]
+        if not changed:
+            return Outcome(UNCHANGED, f"Import des {self.kind.noun} : rien à changer, SACoche est déjà à jour "
+                                      f"({log.counts.get('users_current', 0)} comptes actuels).",
+                           details=details, counts=log.public_counts())
+        return Outcome(DONE, f"Import des {self.kind.noun} : {log.counts.get('users_added', 0)} ajoutés, "
+                             f"{log.counts.get('users_modified', 0)} modifiés, {log.counts.get('users_removed', 0)} retirés.",
+                       details=details, counts=log.public_counts())
+
+    def _advance(self, ctx: RunContext, wizard: ImportWizardPage, step: WizardStep, log: "StepLog") -> WizardStep:
+        options = ctx.school.imports
+        if step.control == "envoyer_infos_regroupements":
+            for reference in wizard.new_rows_without_level():
+                if options.unknown_level == "first":
+                    level = wizard.give_first_level(reference)
+                    log.notes.append(f"« {reference} » : niveau inconnu de SACoche, niveau « {level} » choisi "
+                                     "(règle imports.unknown_level: first).")
+                else:
+                    wizard.untick_new(reference)
+                    log.notes.append(f"« {reference} » : niveau inconnu de SACoche, non créé "
+                                     "(règle imports.unknown_level: skip).")
+            deletions = wizard.proposed_deletions()
+            if deletions:
+                if options.delete_missing_groups:
+                    wizard.tick_all(("del_",))
+                    log.notes.append(f"Suppression confirmée de : {', '.join(deletions)}.")
+                else:
+                    log.notes.append(f"Suppression proposée mais non cochée (à décider à la main) : {', '.join(deletions)}.")
+        elif step.control == "envoyer_infos_utilisateurs":
+            # SACoche pre-ticks additions, modifications and removals here; the guide says to
+            # select everything, so any box left unticked is ticked too.
+            extra = wizard.tick_all(("add_", "mod_", "del_", "classe_", "pp_", "groupe_"))
+            if extra:
+                log.notes.append(f"Étape {log.current} : {extra} case(s) que SACoche n'avait pas cochées ont été cochées.")
+            removals = wizard.count_boxes("del_")
+            if removals:
+                log.notes.append(f"Étape {log.current} : {removals} retrait(s) confirmé(s) (absents du fichier).")
+        elif step.control == "step53":
+            # Step 53 shows the password warning; the new logins can only be had now.
+            after = wizard.go_on(step)
+            log.current = 53
+            log.record(after)
+            log.credentials += wizard.download_credentials(ctx.run_dir)
+            return wizard.go_on(after)
+        return wizard.go_on(step)
+
+    # Reading SACoche back ---------------------------------------------------------------------------
+    def verify(self, ctx: RunContext, outcome: Outcome) -> dict:
+        expected = ctx.facts.get(self._expected_key) or expected_people(ctx, self.kind.file_key)
+        rows = UserListPage(sacoche_site(ctx)).rows(self.kind.list_page, ctx.login("sacoche"), ctx.password("sacoche"))
+        shown = {}
+        for row in rows:
+            sconet = row.get("Id Sconet", "")
+            if sconet.isdigit():
+                shown[int(sconet)] = f"{row.get('Nom', '')} {row.get('Prénom', '')}".strip()
+        missing = sorted(set(expected.people) - set(shown))
+        extra = sorted(set(shown) - set(expected.people))
+        if missing or len(rows) != len(expected.people):
+            names = ", ".join(expected.people[i] for i in missing[:10])
+            raise VerificationMismatch(
+                f"SACoche liste {len(rows)} {self.kind.noun} actuels, le fichier en annonce {len(expected.people)}"
+                + (f" ; absents de SACoche : {names}" + ("…" if len(missing) > 10 else "") if missing else "")
+                + (f" ; {len(extra)} compte(s) hors fichier" if extra else ""))
+        return {f"{self.kind.noun} attendus": len(expected.people), f"{self.kind.noun} listés par SACoche": len(rows)}
+
+
+class StepLog:
+    """What each wizard step reported, and the counts parsed from it."""
+
+    def __init__(self, ctx: RunContext, kind: ImportKind):
+        self.ctx = ctx
+        self.kind = kind
+        self.steps: list[dict] = []
+        self.notes: list[str] = []
+        self.counts: dict[str, int] = {}
+        self.credentials: list = []
+        self.current = 10
+
+    @property
+    def all_lines(self) -> list[str]:
+        return [line for step in self.steps for line in step["lines"]]
+
+    def record(self, step: WizardStep) -> None:
+        self.steps.append({"step": self.current, "lines": step.lines})
+        self.ctx.say(f"    étape {self.current} : {' / '.join(step.lines)[:160]}")
+        for line in step.lines:
+            self._parse(line)
+        if step.target:
+            self.current = step.target
+
+    def _parse(self, line: str) -> None:
+        users = USERS_LINE.search(line)
+        if users:
+            values = [int(v) for v in users.groups()]
+            self.counts.update(users_modified=values[2], users_added=values[3], users_removed=values[4],
+                               users_current=values[5], users_former=values[6])
+        groups = GROUPS_LINE.search(line)
+        if groups:
+            word = "classes" if groups.group(2) == "classe" else "groups"
+            self.counts[f"{word}_added"] = int(groups.group(3))
+            self.counts[f"{word}_deleted"] = int(groups.group(4))
+        for pattern, key in CHANGE_LINES:
+            found = pattern.search(line)
+            if found:
+                self.counts[key] = int(found.group(1))
+
+    def public_counts(self) -> dict:
+        prefix = {"sacoche-import-teachers": "teachers", "sacoche-import-students": "students",
+                  "sacoche-import-parents": "parents"}[self.kind.name]
+        return {f"{prefix}_{key}": value for key, value in self.counts.items()}
