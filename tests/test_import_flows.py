@@ -144,3 +144,57 @@ def test_the_unknown_level_rule_is_applied_and_reported(sims, bot_with_password,
     report = run_import(bot_with_password, "sacoche-import-teachers")
     assert any(f"unknown_level: {rule}" in note for note in report["details"]["notes"])
     assert any(g["ref"] == "AS_SPORT" for g in school_state(sims)["groups"]) is created
+
+
+def test_school_without_uai_in_sacoche_fails_clearly(sims, bot_with_password, tmp_path):
+    use_files(bot_with_password, make_school(students=5, teachers=2), tmp_path / "files")
+    sims.sacoche_store.set_school_uai(123, "")
+    result = bot_with_password("run", "sacoche-import-teachers", "--school", "123", "--json")
+    assert result.code == 3
+    assert "n°UAI de l'établissement n'est pas renseigné" in result.report["flows"][0]["details"]["summary"]
+    assert current(school_state(sims), TEACHER_PROFILES) == []
+
+
+def test_school_without_class_levels_fails_clearly(sims, bot_with_password, tmp_path):
+    use_files(bot_with_password, make_school(students=5, teachers=2), tmp_path / "files")
+    sims.sacoche_store.remove_levels(123)
+    result = bot_with_password("run", "sacoche-import-teachers", "--school", "123", "--json")
+    assert result.code == 3
+    assert "aucun niveau de classe" in result.report["flows"][0]["details"]["summary"]
+    assert school_state(sims)["groups"] == [] and current(school_state(sims), TEACHER_PROFILES) == []
+
+
+def _swap_students_for_parents(files):
+    files["eleves"] = files["responsables"]
+
+
+def _truncate_students(files):
+    files["eleves"].write_bytes(files["eleves"].read_bytes()[:500])
+
+
+def _last_year(files):
+    text = files["eleves"].read_bytes().replace(f"<ANNEE_SCOLAIRE>{YEAR}<".encode(), f"<ANNEE_SCOLAIRE>{YEAR - 1}<".encode())
+    files["eleves"].write_bytes(text)
+
+
+def _entity_bomb(files):
+    files["eleves"].write_text('<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;">]>'
+                               "<BEE_ELEVES>&b;</BEE_ELEVES>", encoding="utf-8")
+
+
+@pytest.mark.parametrize("spoil, expected", [
+    (_swap_students_for_parents, "ElevesSansAdresses"),
+    (_truncate_students, "XML"),
+    (_last_year, f"{YEAR - 1}"),
+    (_entity_bomb, "refusé par sécurité"),
+], ids=["parents-as-students", "truncated", "last-year", "entity-bomb"])
+def test_bad_students_files_are_refused_by_the_flow_before_any_click(sims, bot_with_password, tmp_path, spoil, expected):
+    data = make_school(students=5, teachers=2)
+    files = datagen.write_school_files(data, tmp_path / "files")
+    spoil(files)
+    bot_with_password.config_data["schools"]["123"]["files"] = {key: str(path) for key, path in files.items()}
+    bot_with_password.write_config()
+    result = bot_with_password("run", "sacoche-import-students", "--school", "123")
+    assert result.code == 2, result.stderr
+    assert expected in result.stderr
+    assert sim_state(sims)["requests"] == 0
