@@ -61,6 +61,7 @@ class BrowserSession:
         self.browser: Browser | None = None
         self.context: BrowserContext | None = None
         self.page: Page | None = None
+        self._extra_contexts: list[BrowserContext] = []
 
     def __enter__(self) -> "BrowserSession":
         self._playwright = sync_playwright().start()
@@ -69,18 +70,28 @@ class BrowserSession:
             self.browser = self._playwright.chromium.launch(
                 executable_path=str(executable), headless=self.headless,
                 slow_mo=self.slow_mo_ms, args=LAUNCH_FLAGS, downloads_path=str(self.downloads_dir))
-            self.context = self.browser.new_context(
-                accept_downloads=True, locale="fr-FR", viewport={"width": 1280, "height": 900})
-            self.context.set_default_timeout(self.options.action_timeout_ms)
-            self.context.set_default_navigation_timeout(self.options.navigation_timeout_ms)
+            self.context = self._new_context()
             self.page = self.context.new_page()
         except BaseException:
             self.__exit__(None, None, None)
             raise
         return self
 
+    def _new_context(self) -> BrowserContext:
+        context = self.browser.new_context(
+            accept_downloads=True, locale="fr-FR", viewport={"width": 1280, "height": 900})
+        context.set_default_timeout(self.options.action_timeout_ms)
+        context.set_default_navigation_timeout(self.options.navigation_timeout_ms)
+        return context
+
+    def isolated_page(self) -> Page:
+        """A page in a fresh context (no cookies): another person at another computer."""
+        context = self._new_context()
+        self._extra_contexts.append(context)
+        return context.new_page()
+
     def __exit__(self, *exc) -> None:
-        for closer in (self.context, self.browser):
+        for closer in (*self._extra_contexts, self.context, self.browser):
             if closer is not None:
                 try:
                     closer.close()

@@ -61,7 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
     creds = commands.add_parser("credentials", help="gérer les mots de passe dans le trousseau")
     creds.add_argument("action", choices=["set", "status", "delete"])
     creds.add_argument("--school", required=True)
-    creds.add_argument("--site", required=True, choices=["sacoche", "ent"])
+    creds.add_argument("--site", required=True, metavar="sacoche|ent|sso:IDENTIFIANT",
+                       help="site du compte, ou sso:<identifiant ENT> pour un compte de vérification SSO")
     with_config(creds)
 
     check = commands.add_parser("check-files",
@@ -155,6 +156,9 @@ def check_files(args) -> int:
 def credentials(args) -> int:
     config = load_config(config_path(args))
     config.school(args.school)
+    if args.site not in ("sacoche", "ent") and not (args.site.startswith(secrets.SSO_PREFIX) and
+                                                   len(args.site) > len(secrets.SSO_PREFIX)):
+        raise Refused(f"--site « {args.site} » : sacoche, ent ou sso:<identifiant ENT> attendu.")
     if args.action == "status":
         print(f"École {args.school}, site {args.site} : {secrets.password_status(config, args.school, args.site)}")
         return EXIT_OK

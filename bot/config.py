@@ -44,6 +44,10 @@ class SiteConfig(Strict):
     url: str
     # A self-signed certificate is accepted only when this says so, for this one site.
     allow_self_signed_certificate: bool = False
+    # The site's wording the bot looks for (a pack shipped with the flows), and overrides of
+    # any of its labels, same keys (e.g. {"external_apps": {"save": "Sauvegarder"}}).
+    selector_pack: str | None = None
+    labels: dict[str, Any] = {}
 
     @field_validator("url")
     @classmethod
@@ -84,6 +88,7 @@ class SchoolFiles(Strict):
     sts: Path | None = None
     eleves: Path | None = None
     responsables: Path | None = None
+    ent: Path | None = None      # the ENT's account export, when it was downloaded by hand
 
 
 class ImportOptions(Strict):
@@ -95,6 +100,15 @@ class ImportOptions(Strict):
     delete_missing_groups: bool = False
 
 
+class SsoCheckUser(Strict):
+    # An ENT account of a real person used to prove SSO end to end; its password comes from the
+    # keyring (site "sso:<login>") or from password_env.
+    login: str = Field(min_length=1, max_length=64)
+    password_env: str | None = None
+
+    _check_env_name = field_validator("password_env")(AccountConfig._check_env_name.__func__)
+
+
 class SchoolConfig(Strict):
     name: str = Field(min_length=1)
     uai: str
@@ -103,6 +117,7 @@ class SchoolConfig(Strict):
     accounts: dict[str, AccountConfig]
     files: SchoolFiles = SchoolFiles()
     imports: ImportOptions = ImportOptions()
+    sso_check: list[SsoCheckUser] = []
 
     @field_validator("uai")
     @classmethod

@@ -34,6 +34,8 @@ class RunContext:
     page: Page | None = None          # set by the runner once the browser is up
     facts: dict = field(default_factory=dict)   # what earlier flows of this run learnt
     options: dict = field(default_factory=dict)  # command-line choices (e.g. the import mode)
+    isolated_page: Callable[[], Page] | None = None   # a fresh browser context, set by the runner
+    planned: list[str] = field(default_factory=list)  # names of the flows of this run, in order
 
     @property
     def school(self) -> SchoolConfig:

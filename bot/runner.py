@@ -2,6 +2,7 @@
 flow's run and verification in order, a screenshot after each, and the report."""
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -81,12 +82,14 @@ def run_school(config: BotConfig, school_id: str, flows: Sequence[Flow], *, head
                options: dict | None = None) -> RunReport:
     config.school(school_id)
     run_dir = new_run_dir(config, school_id)
-    ctx = RunContext(config=config, school_id=school_id, run_dir=run_dir, say=say, options=dict(options or {}))
+    ctx = RunContext(config=config, school_id=school_id, run_dir=run_dir, say=say, options=dict(options or {}),
+                     planned=[flow.name for flow in flows])
     preflight(ctx, flows)
     run = RunReport(school=school_id, run_dir=run_dir)
     with BrowserSession(config.browser, run_dir / "downloads", headed=headed,
                         slow_mo_ms=slow_mo_ms) as session:
         ctx.page = session.page
+        ctx.isolated_page = session.isolated_page
         for number, flow in enumerate(flows, start=1):
             say(f"[{number}/{len(flows)}] {flow.title}…")
             result = _run_one(ctx, flow, number)
@@ -112,7 +115,7 @@ def _run_one(ctx: RunContext, flow: Flow, number: int) -> FlowResult:
         summary = exc.message
     except PlaywrightTimeout as exc:
         summary = ("Délai dépassé en attendant la page (site lent ou page différente de celle "
-                   f"attendue) : {_first_line(exc)}")
+                   f"attendue) : {_first_line(exc)}{_awaited(exc)}")
     except PlaywrightError as exc:
         summary = f"Erreur du navigateur : {_first_line(exc)}"
     shot_name = f"{number:02d}-{flow.name}{'' if status not in (FAILED, MISMATCH) else '-echec'}.png"
@@ -125,6 +128,13 @@ def _run_one(ctx: RunContext, flow: Flow, number: int) -> FlowResult:
     return FlowResult(name=flow.name, title=flow.title, status=status, summary=redact(summary),
                       duration_s=round(time.monotonic() - started, 2), details=details,
                       counts=counts, screenshot=screenshot)
+
+
+def _awaited(exc: Exception) -> str:
+    """What the browser was waiting for (Playwright's call log), so that the operator knows
+    which control or label was not found."""
+    match = re.search(r"waiting for (.+)", str(exc))
+    return f" — élément attendu : {redact(match.group(1).strip())}" if match else ""
 
 
 def _first_line(exc: Exception) -> str:

@@ -65,9 +65,19 @@ def _keyring_unavailable(exc: Exception, school_id: str, site: str, env: str | N
                    "stockage en clair dans le dossier de l'utilisateur).")
 
 
-def get_password(config: BotConfig, school_id: str, site: str) -> Secret:
+SSO_PREFIX = "sso:"   # the password of an ENT user who proves SSO: "sso:<login>"
+
+
+def _account(config: BotConfig, school_id: str, site: str):
     school = config.school(school_id)
-    account = school.accounts.get(site)
+    if site.startswith(SSO_PREFIX):
+        login = site[len(SSO_PREFIX):]
+        return next((user for user in school.sso_check if user.login == login), None)
+    return school.accounts.get(site)
+
+
+def get_password(config: BotConfig, school_id: str, site: str) -> Secret:
+    account = _account(config, school_id, site)
     if account is None:
         raise Refused(f"{config.source} : aucun compte {site} pour l'école {school_id} "
                       f"(clé schools.{school_id}.accounts.{site} absente)")
@@ -103,7 +113,7 @@ def delete_password(school_id: str, site: str) -> bool:
 
 def password_status(config: BotConfig, school_id: str, site: str) -> str:
     """Where the password would come from, in French, without ever showing it."""
-    account = config.school(school_id).accounts.get(site)
+    account = _account(config, school_id, site)
     if account is None:
         return "aucun compte configuré"
     if account.password_env and os.environ.get(account.password_env):

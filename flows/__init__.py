@@ -3,14 +3,23 @@ from __future__ import annotations
 
 from bot.flow import Flow
 
+from .ent.accounts_export import EntAccountsExport
+from .ent.sacoche_link import EntSacocheLink
+from .ent.sso_check import SsoCheck
 from .sacoche.auth_mode import SacocheAuthMode
+from .sacoche.ent_ids import SacocheEntIds
 from .sacoche.import_users import PARENTS, STUDENTS, TEACHERS, SacocheImportUsers
 
+# The guide's order.
 FLOWS: list[Flow] = [
+    EntAccountsExport(),
     SacocheAuthMode(),
     SacocheImportUsers(TEACHERS),
     SacocheImportUsers(STUDENTS),
     SacocheImportUsers(PARENTS),
+    SacocheEntIds(),
+    EntSacocheLink(),
+    SsoCheck(),
 ]
 
 

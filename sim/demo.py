@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 import tempfile
-from datetime import date
 from pathlib import Path
 
 import keyring
@@ -16,7 +15,8 @@ from bot.runner import run_school
 from bot.secrets import redact, set_password
 
 from . import datagen
-from .seed import DEMO_SCHOOLS
+from .ent.seed import DEMO_ENT_ADMIN, demo_password
+from .seed import DEMO_SCHOOLS, sso_check_logins
 from .server import Simulators
 
 EXAMPLE_CONFIG = Path(__file__).resolve().parents[1] / "config.example.yaml"
@@ -41,15 +41,12 @@ class InMemoryKeyring(KeyringBackend):
         self._entries.pop((service, username), None)
 
 
-def demo_files(folder: Path) -> dict[str, Path]:
-    """A synthetic school of this school year, with the traps a real one has."""
-    today = date.today()
-    year = today.year if today.month >= 8 else today.year - 1
-    spec = datagen.SchoolSpec(uai=DEMO_SCHOOL.uai, year=year, students=60, teachers=10, seed=123,
-                              support_staff=True,
-                              traps=frozenset({"homonyms", "accents", "student_left", "student_without_class",
-                                               "parent_of_several", "group_without_level"}))
-    return datagen.write_school_files(datagen.generate_school(spec), folder)
+def demo_overrides(sims: Simulators, files: dict, checkers: list[str]) -> dict:
+    """What the demo changes in config.example.yaml: the simulators' ports, the generated files,
+    and the ENT users who prove SSO."""
+    return {"sites": {"sacoche": {"url": sims.sacoche_url}, "ent": {"url": sims.ent_url}},
+            "schools": {str(DEMO_SCHOOL.base): {"files": {key: str(path) for key, path in files.items()},
+                                                "sso_check": [{"login": login} for login in checkers]}}}
 
 
 def run_demo(headed: bool = False, slow_mo_ms: int | None = None, want_json: bool = False) -> int:
@@ -60,15 +57,17 @@ def run_demo(headed: bool = False, slow_mo_ms: int | None = None, want_json: boo
 
     with tempfile.TemporaryDirectory(prefix="sacoche-bot-demo-") as tmp, \
             Simulators(Path(tmp) / "sim") as sims:
-        say(f"Simulateur SACoche démarré : {sims.sacoche_url}")
-        files = demo_files(Path(tmp) / "fichiers")
+        say(f"Simulateurs démarrés : SACoche {sims.sacoche_url} — ENT {sims.ent_url}")
+        files = datagen.write_school_files(sims.school_data, Path(tmp) / "fichiers")
         say(f"Fichiers STS-Web et SIECLE de démonstration générés : {files['sts'].parent}")
-        config = load_config(EXAMPLE_CONFIG, overrides={
-            "sites": {"sacoche": {"url": sims.sacoche_url}},
-            "schools": {str(DEMO_SCHOOL.base): {"files": {key: str(path) for key, path in files.items()}}}})
+        checkers = sso_check_logins(sims.school_data)
+        config = load_config(EXAMPLE_CONFIG, overrides=demo_overrides(sims, files, checkers))
         keyring.set_keyring(InMemoryKeyring())
-        set_password(str(DEMO_SCHOOL.base), "sacoche", DEMO_SCHOOL.sacoche_admin_password)
-        run = run_school(config, str(DEMO_SCHOOL.base), FLOWS, headed=headed,
-                         slow_mo_ms=slow_mo_ms, say=say)
+        school = str(DEMO_SCHOOL.base)
+        set_password(school, "sacoche", DEMO_SCHOOL.sacoche_admin_password)
+        set_password(school, "ent", DEMO_ENT_ADMIN[1])
+        for login in checkers:
+            set_password(school, f"sso:{login}", demo_password(login))
+        run = run_school(config, school, FLOWS, headed=headed, slow_mo_ms=slow_mo_ms, say=say)
     print(report.to_json(run) if want_json else report.to_text(run))
     return run.exit_code

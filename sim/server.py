@@ -9,8 +9,11 @@ from pathlib import Path
 
 from werkzeug.serving import make_server
 
+from .ent.app import create_app as create_ent_app
+from .ent.seed import DEMO_ENT_ADMIN, seed_ent
 from .sacoche.app import create_app as create_sacoche_app
-from .seed import seed_sacoche
+from .sacoche.connectors import ESUP_CAS_SERVER
+from .seed import DEMO_SCHOOLS, demo_school_data, seed_sacoche
 
 
 class TimedApp:
@@ -41,7 +44,8 @@ class ServedApp:
         self.timing = TimedApp(app)
         self._server = make_server(host, port, self.timing, threaded=True)
         self.host, self.port = host, self._server.server_port
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        daemon=True)
 
     @property
     def url(self) -> str:
@@ -58,29 +62,47 @@ class ServedApp:
 
 
 class Simulators:
-    """The simulated sites with their state folder; use as a context manager."""
+    """Both simulated sites (two origins on loopback) with their state folder; use as a context
+    manager. The ENT is seeded with the same synthetic school as the files the bot imports, and
+    SACoche's CAS connector for the Montpellier ENT is pointed at the local ENT."""
 
-    def __init__(self, state_dir: Path, host: str = "127.0.0.1", sacoche_port: int = 0,
-                 seed: bool = True, quiet: bool = True, today=None):
+    def __init__(self, state_dir: Path, host: str = "127.0.0.1", sacoche_port: int = 0, ent_port: int = 0,
+                 seed: bool = True, quiet: bool = True, today=None, school_data=None):
         self.state_dir = Path(state_dir)
         self.state_dir.mkdir(parents=True, exist_ok=True)
         sacoche_app = create_sacoche_app(self.state_dir, today=today)
-        if seed:
-            seed_sacoche(sacoche_app.config["STORE"])
+        ent_app = create_ent_app(self.state_dir)
         self.sacoche_store = sacoche_app.config["STORE"]
+        self.ent_store = ent_app.config["STORE"]
         self.sacoche = ServedApp(sacoche_app, host, sacoche_port, quiet=quiet)
+        self.ent = ServedApp(ent_app, host, ent_port, quiet=quiet)
+        sacoche_app.config["CAS_HOSTS"] = {ESUP_CAS_SERVER["host"]: self.ent.url.rstrip("/")}
+        self.school_data = school_data
+        if seed:
+            seed_sacoche(self.sacoche_store)
+            self.school_data = school_data or demo_school_data(today=today)
+            school = DEMO_SCHOOLS[0]
+            seed_ent(self.ent_store, self.school_data, uai=school.uai, admin_login=DEMO_ENT_ADMIN[0],
+                     admin_password=DEMO_ENT_ADMIN[1], sacoche_url=self.sacoche.url, school_name=school.name)
 
     @property
     def sacoche_url(self) -> str:
         return self.sacoche.url
 
+    @property
+    def ent_url(self) -> str:
+        return self.ent.url
+
     def start(self) -> "Simulators":
         self.sacoche.start()
+        self.ent.start()
         return self
 
     def stop(self) -> None:
         self.sacoche.stop()
+        self.ent.stop()
         self.sacoche_store.close()
+        self.ent_store.close()
 
     def __enter__(self) -> "Simulators":
         return self.start()

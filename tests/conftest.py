@@ -51,6 +51,10 @@ def sim_state(sims) -> dict:
     return get_json(sims.sacoche_url + "_sim/state")
 
 
+def ent_state(sims) -> dict:
+    return get_json(sims.ent_url + "_sim/state")
+
+
 @dataclass
 class BotResult:
     code: int
@@ -75,6 +79,7 @@ class Bot:
         self.config_data = yaml.safe_load((REPO / "config.example.yaml").read_text(encoding="utf-8"))
         if sims is not None:
             self.config_data["sites"]["sacoche"]["url"] = sims.sacoche_url
+            self.config_data["sites"]["ent"]["url"] = sims.ent_url
         self.config_data["paths"] = {"state_dir": str(tmp_path / "state"),
                                      "recordings_dir": str(tmp_path / "recordings")}
         self.config_path = tmp_path / "config.yaml"

@@ -12,9 +12,11 @@ def test_demo_runs_every_flow_and_succeeds(tmp_path):
     assert result.code == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["status"] == "success"
-    assert [f["name"] for f in report["flows"]] == ["sacoche-auth-mode", "sacoche-import-teachers",
-                                                    "sacoche-import-students", "sacoche-import-parents"]
-    assert report["flows"][0]["details"]["verified"]["mode_after_reload"] == "cas~34|esup_montpellier"
+    assert [f["name"] for f in report["flows"]] == [
+        "ent-accounts-export", "sacoche-auth-mode", "sacoche-import-teachers", "sacoche-import-students",
+        "sacoche-import-parents", "sacoche-ent-ids", "ent-sacoche-link", "sso-check"]
+    assert report["flows"][1]["details"]["verified"]["mode_after_reload"] == "cas~34|esup_montpellier"
+    assert len(report["flows"][-1]["details"]["verified"]["utilisateurs connectés"]) == 3
     assert all(f["status"] == "done" for f in report["flows"])
     assert report["counts"]["students_users_added"] > 0
-    assert "Simulateur SACoche démarré" in result.stderr
+    assert "Simulateurs démarrés" in result.stderr

@@ -316,3 +316,66 @@ class UserListPage:
                 const row = {id: tr.id.substring(3)};
                 Array.from(tr.children).forEach((td, i) => { if (titles[i]) row[titles[i]] = td.innerText.trim(); });
                 return row; }); }""")
+
+
+class SsoLanding:
+    """The SACoche page an ENT user lands on after the CAS round trip."""
+
+    def __init__(self, page: Page):
+        self.page = page
+
+    def who_is_logged_in(self) -> dict:
+        profile = self.page.locator("#top_info span.top[class*='profil_']")
+        error_title = self.page.locator("h1")
+        profile.or_(error_title).first.wait_for()
+        if profile.count():
+            text = profile.first.inner_text().strip()   # "Prénom NOM [profil]"
+            user, _, kind = text.rpartition(" [")
+            return {"identified": True, "user": user.strip(), "profile": kind.rstrip("]"), "url": self.page.url}
+        message = self.page.locator("p.danger, div.probleme, body").first.inner_text().strip()
+        return {"identified": False, "user": "", "profile": "",
+                "message": f"{error_title.first.inner_text().strip()} — {message[:300]}", "url": self.page.url}
+
+
+# "Importer / Imposer des identifiants" -------------------------------------------------------------
+class IdentifierImportPage:
+    """`administrateur_fichier_identifiant`, objective « Importer / Imposer les identifiants d'un ENT »."""
+
+    PAGE = "administrateur_fichier_identifiant"
+
+    def __init__(self, site: SacocheSite):
+        self.site = site
+        self.page = site.page
+        self.objective = self.page.locator("#f_choix_principal")
+        self.feedback = self.page.locator("#ajax_msg")
+
+    def open(self, login: str, password: Secret) -> None:
+        self.site.open_admin_page(self.PAGE, login, password)
+        self.objective.wait_for(state="attached")
+
+    def ent_option(self) -> str:
+        """`import_id_ent_<mode>`: `_normal` means the ENT connector is not saved yet."""
+        values = self.objective.locator("option").evaluate_all("options => options.map(o => o.value)")
+        return next((v for v in values if v.startswith("import_id_ent_")), "")
+
+    def import_file(self, option: str, path) -> AjaxFeedback:
+        self.objective.select_option(option)
+        # The button sets the hidden f_action before opening the hidden file input: go through it.
+        with self.page.expect_file_chooser() as chooser_info:
+            self.page.locator("button#import_ent").click()
+        with self.page.expect_response(_is_post_to(self.PAGE)):
+            chooser_info.value.set_files(str(path))
+        return settled_feedback(self.feedback)
+
+    def report(self) -> dict:
+        """The three sections of #ajax_retour: rows minus the header, a lone "Aucun" is none."""
+        return self.page.locator("#ajax_retour table").evaluate("""table => {
+            const sections = Array.from(table.tBodies).map(body => {
+                const rows = Array.from(body.rows).slice(1).map(tr => Array.from(tr.cells).map(td => td.innerText.trim()));
+                const lone = rows.length === 1 && rows[0].length === 1 && rows[0][0] === 'Aucun';
+                return {title: body.rows[0].innerText.trim(), rows: lone ? [] : rows};
+            });
+            return {changed: sections[0], refused: sections[1], unchanged: sections[2]}; }""")
+
+    def report_html(self) -> str:
+        return self.page.locator("#ajax_retour").inner_html()

@@ -9,15 +9,21 @@ import threading
 import time
 from datetime import date
 from pathlib import Path
-from urllib.parse import urlencode
+import urllib.request
+from urllib.parse import quote, urlencode
+from xml.etree import ElementTree
 
 from flask import Flask, Response, abort, g, jsonify, render_template, request, send_file
 
-from . import connectors, userlists, wizard
+from . import connectors, ent_ids, userlists, wizard
 from .siecle import CATEGORIES, ImportRefused
 from .store import Store, check_password
 
 SESSION_COOKIE = "SACoche-session"
+TEST_COOKIE = "SACoche-test-cookie"
+CAS_NS = "{http://www.yale.edu/tp/cas}"
+PROFILE_TYPES = {"ADM": ("administrateur", "administrateur"), "ELV": ("eleve", "élève"), "TUT": ("parent", "parent"),
+                 "ENS": ("professeur", "professeur"), "DIR": ("directeur", "directeur")}
 SCHOOL_COOKIE = "SACoche-etablissement"
 AUTHMODE_COOKIE = "SACoche-mode-connexion"
 ONE_YEAR = 365 * 24 * 3600
@@ -65,6 +71,7 @@ ADMIN_MENU = [
 PAGE_TITLES = {page: text for _, entries in ADMIN_MENU for text, page, _ in entries}
 PAGE_TITLES.update({
     "compte_accueil": "Bienvenue dans votre espace identifié",
+    "compte_cnil": "Informations CNIL",
     "administrateur_eleve": "Gérer les élèves",
     "administrateur_parent": "Gérer les parents",
 })
@@ -180,6 +187,13 @@ def create_app(state_dir: Path, today: date | None = None) -> Flask:
         return identified_page(user, page)
 
     def sso_login():
+        if not request.cookies.get(TEST_COOKIE):
+            # SACoche checks that cookies work before an SSO dance (else it would loop).
+            if "cookie" in request.args:
+                return render_template("error.html", title="Risque de redirections en boucle",
+                                       message="Pour utiliser SACoche vous devez configurer l'acceptation des cookies par votre navigateur.")
+            g.new_cookies[TEST_COOKIE] = ("1", ONE_YEAR)
+            return redirect_to(f"{request.url}&cookie", 307)
         sso = request.args.get("sso", "")
         base = resolve_base()
         if sso.isdigit():
@@ -197,9 +211,68 @@ def create_app(state_dir: Path, today: date | None = None) -> Flask:
                 message="Établissement non paramétré par l'administrateur pour utiliser un service "
                         "d'authentification externe. Un administrateur doit renseigner ce "
                         "paramétrage dans son menu [Mode d'identification]."), 200
-        # The CAS dance belongs with the ENT simulator (its CAS server); not simulated yet.
-        return render_template("error.html", title="Non simulé",
-                               message="L'authentification CAS n'est pas encore reproduite par ce simulateur."), 501
+        params = store.params(base)
+        cas_base = cas_server_url(params)
+        if cas_base is None:
+            return cas_incident(f"Serveur d'authentification {params['cas_serveur_host']} injoignable depuis ce simulateur.")
+        service = url_without_ticket()
+        ticket = request.args.get("ticket", "")
+        if ticket:
+            return validate_ticket(base, cas_base, service, ticket)
+        user = identified_user()
+        if user is not None and user["base"] == base:
+            return identified_page(user, "compte_accueil")
+        return redirect_to(f"{cas_base}/login?service={quote(service, safe='')}")
+
+    def cas_server_url(params: dict) -> str | None:
+        """phpCAS would use https://<host>[:port]/<root>; the simulator maps the ENT's real host
+        onto the local ENT simulator (CAS_HOSTS), and knows no other server."""
+        mapped = app.config.get("CAS_HOSTS", {}).get(params["cas_serveur_host"])
+        if not mapped:
+            return None
+        root = params["cas_serveur_root"].strip("/")
+        return mapped.rstrip("/") + (f"/{root}" if root else "")
+
+    def url_without_ticket() -> str:
+        pairs = [part for part in request.query_string.decode().split("&") if part and not part.startswith("ticket=")]
+        return f"{request.base_url}?{'&'.join(pairs)}"
+
+    def redirect_to(url: str, code: int = 302) -> Response:
+        response = Response(status=code)
+        response.headers["Location"] = url
+        return response
+
+    def cas_incident(message: str):
+        return render_template("error.html", title="Incident authentification CAS", message=message), 200
+
+    def validate_ticket(base: int, cas_base: str, service: str, ticket: str):
+        url = f"{cas_base}/serviceValidate?service={quote(service, safe='')}&ticket={quote(ticket, safe='')}"
+        try:
+            with urllib.request.urlopen(url, timeout=10) as answer:
+                root = ElementTree.fromstring(answer.read())
+        except Exception as exc:   # network or XML problem: phpCAS shows an error page too
+            return cas_incident(f"Échec de la validation du ticket CAS ({exc.__class__.__name__}).")
+        success = root.find(f"{CAS_NS}authenticationSuccess")
+        if success is None:
+            failure = root.find(f"{CAS_NS}authenticationFailure")
+            code = failure.get("code", "") if failure is not None else "réponse inattendue"
+            return cas_incident(f"Authentification CAS refusée ({code}).")
+        cas_user = (success.findtext(f"{CAS_NS}user") or "").strip()
+        rows = store.query("SELECT * FROM user WHERE base = ? AND id_ent = ? AND profil != 'ADM'", (base, cas_user))
+        if not rows:
+            return cas_incident(
+                f"Identification réussie mais identifiant CAS \"{cas_user}\" inconnu dans SACoche (base n°{base}) ! "
+                f"Un administrateur doit renseigner que l'identifiant ENT associé à votre compte SACoche est "
+                f"\"{cas_user}\"… (menu [Gestion des utilisateurs]).")
+        account = rows[0]
+        if account["sortie"]:
+            return cas_incident(f"Identification réussie mais ce compte ({account['login']}) est desactivé "
+                                f"(sur la base n°{base}) !")
+        reset_session()
+        g.session.update({"user_id": account["id"], "base": base, "profil": account["profil"]})
+        g.new_cookies[SCHOOL_COOKIE] = (str(base), ONE_YEAR)
+        g.new_cookies[AUTHMODE_COOKIE] = ("cas", ONE_YEAR)
+        return redirect_to(service)
 
     # Identified pages --------------------------------------------------------------------
     def identified_page(user, page: str):
@@ -208,15 +281,29 @@ def create_app(state_dir: Path, today: date | None = None) -> Flask:
         params = store.params(base)
         token = secrets.token_hex(7)
         g.session.setdefault("csrf", {})[page] = token
+        profile_type, profile_label = PROFILE_TYPES.get(user["profil"], ("professeur", "personnel"))
+        is_admin = user["profil"] == "ADM"
+        if not is_admin and page == "compte_accueil":
+            # A non-administrator's first visit shows the CNIL information page (the simulator
+            # never records its acceptance: the bot must not accept it for a real person).
+            page = "compte_cnil"
         context = dict(
             page=page, title=PAGE_TITLES.get(page, "Page inconnue"), csrf=token, user=user,
-            school=school, menu=ADMIN_MENU, duree=params.get("duree_inactivite_ADM", "30"),
+            profile_type=profile_type, profile_label=profile_label,
+            school=school, menu=ADMIN_MENU if is_admin else ADMIN_MENU[:1],
+            duree=params.get(f"duree_inactivite_{user['profil']}", "30"),
             deconnexion_redir=params.get("deconnexion_adresse_redirection", ""),
             connexion_used=request.cookies.get(AUTHMODE_COOKIE, "normal"),
             probleme=g.session.pop("probleme", ""),
         )
         if page == "compte_accueil":
             return render_template("compte_accueil.html", **context)
+        if page == "compte_cnil":
+            return render_template("compte_cnil.html", **context)
+        if page == "administrateur_fichier_identifiant":
+            connector = connectors.find(params["connexion_mode"], f"{params['connexion_departement']}|{params['connexion_nom']}")
+            return render_template("fichier_identifiant.html", **context, mode=params["connexion_mode"],
+                                   connector_label=connector.label if connector else "")
         if page == "administrateur_etabl_connexion":
             return render_template("etabl_connexion.html", **context,
                                    **connexion_page_data(params, base))
@@ -293,7 +380,24 @@ def create_app(state_dir: Path, today: date | None = None) -> Flask:
             return ajax_etabl_connexion(user["base"])
         if page == "administrateur_fichier_user":
             return ajax_fichier_user(user["base"])
+        if page == "administrateur_fichier_identifiant":
+            return ajax_fichier_identifiant(user["base"])
         return answer(False, MSG_BAD_DATA)
+
+    def ajax_fichier_identifiant(base: int):
+        if not request.get_data() and not request.files:
+            return answer(False, "Aucune donnée reçue ! Fichier trop lourd ? Taille maximale autorisée dépassée ?")
+        params = store.params(base)
+        choice = request.form.get("f_choix_principal", "")
+        if request.form.get("f_action") != "import_ent" or choice != f"import_id_ent_{params['connexion_mode']}" \
+                or params["connexion_nom"] not in ent_ids.CSV_FORMATS:
+            return answer(False, MSG_BAD_DATA)
+        upload = request.files.get("userfile")
+        if upload is None or not upload.filename:
+            return answer(False, "Problème de transfert ! Fichier trop lourd ? Taille maximale autorisée dépassée ?")
+        if upload.filename.rsplit(".", 1)[-1].lower() not in ("csv", "txt"):
+            return answer(False, "L'extension du fichier transmis n'est pas conforme !")
+        return answer(True, ent_ids.import_ent(store, base, upload.read(), params["connexion_nom"]))
 
     def ajax_fichier_user(base: int):
         if not request.get_data() and not request.files:

@@ -1,0 +1,89 @@
+"""The ENT's account export (layout `esup`: two header lines, the first a single cell, `;`,
+ENT id in column 0, surname in 2, first name in 3, profile in 1), read and checked before it is
+given to SACoche: readable, the expected layout, not empty, every profile present."""
+from __future__ import annotations
+
+import csv
+import io
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import Refused
+
+REQUIRED_PROFILES = ("Eleve", "Enseignant", "Parent")
+MAX_BYTES = 20 * 1024 * 1024
+
+
+@dataclass
+class EntAccount:
+    ent_id: str
+    profile: str
+    nom: str
+    prenom: str
+
+
+@dataclass
+class EntCsv:
+    path: Path
+    encoding: str
+    separator: str
+    title: str
+    accounts: list[EntAccount] = field(default_factory=list)
+
+    @property
+    def by_profile(self) -> dict[str, int]:
+        return dict(sorted(Counter(a.profile for a in self.accounts).items()))
+
+    def account(self, ent_id: str) -> EntAccount | None:
+        return next((a for a in self.accounts if a.ent_id == ent_id), None)
+
+
+def _decode(data: bytes) -> tuple[str, str]:
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8"), "UTF-8 (BOM)"
+    try:
+        return data.decode("utf-8"), "UTF-8"
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace"), "Windows-1252 / ISO-8859-1"
+
+
+def read_ent_csv(path: Path | str, required_profiles=REQUIRED_PROFILES) -> EntCsv:
+    path = Path(path)
+    where = f"Extraction CSV de l'ENT « {path} »"
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise Refused(f"{where} illisible ({exc.__class__.__name__}).") from None
+    if len(data) > MAX_BYTES:
+        raise Refused(f"{where} : {len(data) // 1024 // 1024} Mo, plus que les {MAX_BYTES // 1024 // 1024} Mo permis.")
+    if b"\x00" in data:
+        raise Refused(f"{where} : contenu binaire, ce n'est pas un fichier CSV.")
+    text, encoding = _decode(data)
+    text = text.strip()
+    if not text:
+        raise Refused(f"{where} : fichier vide.")
+    counts = Counter({sep: text.count(sep) for sep in (";", ",", ":", "\t")})
+    separator = counts.most_common(1)[0][0]
+    if separator != ";":
+        raise Refused(f"{where} : séparateur « {separator} » le plus fréquent, « ; » attendu (SACoche le "
+                      "choisit ainsi et lirait mal les colonnes).")
+    rows = list(csv.reader(io.StringIO(text), delimiter=";"))
+    if len(rows) < 3:
+        raise Refused(f"{where} : {len(rows)} ligne(s) ; attendu : 2 lignes d'en-tête puis les comptes.")
+    if len([cell for cell in rows[0] if cell.strip()]) != 1:
+        raise Refused(f"{where} : la première ligne doit être un titre d'une seule cellule (format esup), "
+                      f"trouvé « {';'.join(rows[0])[:80]} ».")
+    accounts = []
+    for row in rows[2:]:
+        if len(row) < 4 or not row[0].strip() or not row[2].strip() or not row[3].strip():
+            continue   # SACoche skips such lines silently too
+        accounts.append(EntAccount(row[0].strip(), row[1].strip(), row[2].strip(), row[3].strip()))
+    if not accounts:
+        raise Refused(f"{where} : aucun compte utilisable (identifiant, nom et prénom en colonnes 1, 3 et 4).")
+    found = {a.profile for a in accounts}
+    missing = [p for p in required_profiles if p not in found]
+    if missing:
+        raise Refused(f"{where} : aucun compte de profil {', '.join(missing)} ; l'extraction doit couvrir tous "
+                      f"les profils (trouvés : {', '.join(sorted(found))}).")
+    return EntCsv(path=path, encoding=encoding, separator=separator, title=rows[0][0].strip(), accounts=accounts)

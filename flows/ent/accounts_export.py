@@ -1,0 +1,32 @@
+"""Guide step "ENT — Récupération des comptes": Administration → Administration des comptes →
+Rechercher (default options) → Extraction CSV Complète des identifiants. Read-only on the ENT."""
+from __future__ import annotations
+
+from bot.files.ent_csv import read_ent_csv
+from bot.flow import DONE, Flow, Outcome, RunContext
+
+from .common import ENT_CSV_FACT, ent_admin_site, ent_labels
+
+
+class EntAccountsExport(Flow):
+    name = "ent-accounts-export"
+    title = "ENT : extraction CSV complète des identifiants"
+    sites = ("ent",)
+
+    def preflight(self, ctx: RunContext) -> None:
+        ent_labels(ctx)   # a wrong pack name or override key is refused before any click
+
+    def run(self, ctx: RunContext) -> Outcome:
+        site = ent_admin_site(ctx)
+        path = site.download_accounts(ctx.run_dir)
+        export = read_ent_csv(path)
+        ctx.facts[ENT_CSV_FACT] = path
+        profiles = ", ".join(f"{count} {profile}" for profile, count in export.by_profile.items())
+        return Outcome(DONE, f"Extraction téléchargée : {len(export.accounts)} comptes ({profiles}) ; "
+                             "rien n'a été modifié sur l'ENT.",
+                       details={"file": str(path), "encoding": export.encoding, "title": export.title},
+                       counts={"ent_accounts": len(export.accounts)})
+
+    def verify(self, ctx: RunContext, outcome: Outcome) -> dict:
+        export = read_ent_csv(ctx.facts[ENT_CSV_FACT])   # the file as saved on disk
+        return {"comptes": len(export.accounts), "par profil": export.by_profile}

@@ -1,0 +1,49 @@
+"""Guide step "Configurer le lien SACoche dans l'ENT": Administration → Applications externes,
+second page, configuration of the link « SACoche », select all, Modifier un ensemble de liens,
+the number after « base= », Valider, Enregistrer; verified by reopening the configuration."""
+from __future__ import annotations
+
+import re
+
+from bot.errors import VerificationMismatch
+from bot.flow import DONE, UNCHANGED, Flow, Outcome, RunContext
+
+from .common import ent_admin_site, ent_labels
+
+BASE_IN_URL = re.compile(r"[?&]base=(\d+)")
+
+
+def bases_shown(text: str) -> list[str]:
+    return BASE_IN_URL.findall(text)
+
+
+class EntSacocheLink(Flow):
+    name = "ent-sacoche-link"
+    title = "ENT : lien « SACoche » vers l'établissement (base=)"
+    sites = ("ent",)
+
+    def preflight(self, ctx: RunContext) -> None:
+        ent_labels(ctx)
+
+    def run(self, ctx: RunContext) -> Outcome:
+        site = ent_admin_site(ctx)
+        site.open_link_configuration()
+        before = bases_shown(site.page_text())
+        if before and set(before) == {ctx.school_id}:
+            return Outcome(UNCHANGED, f"Le lien « SACoche » pointe déjà sur base={ctx.school_id} "
+                                      f"({len(before)} structure(s)) : rien à changer.",
+                           details={"bases_before": before})
+        status = site.configure_base(ctx.school_id)
+        return Outcome(DONE, f"Lien « SACoche » configuré avec base={ctx.school_id} ({status}).",
+                       details={"bases_before": before, "ent_status": status})
+
+    def verify(self, ctx: RunContext, outcome: Outcome) -> dict:
+        site = ent_admin_site(ctx)
+        site.open_link_configuration()   # reopened: what the ENT stored, not what was typed
+        text = site.page_text()
+        shown = bases_shown(text)
+        if not shown or set(shown) != {ctx.school_id}:
+            raise VerificationMismatch(f"après réouverture, le lien « SACoche » montre base={', '.join(shown) or 'rien'} "
+                                       f"au lieu de base={ctx.school_id}")
+        urls = sorted(set(re.findall(r"\S+[?&]base=\d+", text)))
+        return {"base": ctx.school_id, "structures": len(shown), "adresses": urls}

@@ -1,0 +1,66 @@
+"""Guide step "Dans le menu « Bureau », cliquez sur « SACoche ». Vous êtes connecté…": for
+real ENT users (configured under schools.N.sso_check), each in a fresh browser, log into the
+ENT, click the SACoche tile, and read who SACoche says is logged in. Changes nothing anywhere:
+it does not accept SACoche's CNIL page on anyone's behalf."""
+from __future__ import annotations
+
+import unicodedata
+
+from bot.errors import Refused, VerificationMismatch
+from bot.files.ent_csv import read_ent_csv
+from bot.flow import DONE, Flow, Outcome, RunContext
+
+from .common import ENT_CSV_FACT, ent_labels
+from .pages import EntSite
+
+
+def normal(text: str) -> list[str]:
+    """Words of a name without accents or case, to compare the ENT's spelling with SACoche's."""
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)).upper().split()
+
+
+class SsoCheck(Flow):
+    name = "sso-check"
+    title = "Vérification : un utilisateur de l'ENT clique sur « SACoche » et est connecté"
+    sites = ()
+
+    def preflight(self, ctx: RunContext) -> None:
+        ent_labels(ctx)
+        if not ctx.school.sso_check:
+            raise Refused(f"Aucun compte ENT de vérification : indiquez sous schools.{ctx.school_id}.sso_check "
+                          "un ou plusieurs comptes réels (un enseignant, un élève, un parent) et enregistrez leur "
+                          f"mot de passe (python -m bot credentials set --school {ctx.school_id} --site sso:<identifiant>).")
+        for user in ctx.school.sso_check:
+            ctx.password(f"sso:{user.login}")
+
+    def run(self, ctx: RunContext) -> Outcome:
+        from flows.sacoche.pages import SsoLanding   # SACoche's side of the check
+        results = []
+        for user in ctx.school.sso_check:
+            page = ctx.isolated_page()
+            ent = EntSite(page, ctx.site_url("ent"), ent_labels(ctx))
+            ent.log_in(user.login, ctx.password(f"sso:{user.login}"))
+            landing = SsoLanding(ent.open_sacoche_from_desktop())
+            results.append({"login": user.login, **landing.who_is_logged_in()})
+        ctx.facts["sso_results"] = results
+        ok = sum(1 for r in results if r["identified"])
+        return Outcome(DONE, f"{ok}/{len(results)} utilisateur(s) de l'ENT connecté(s) à SACoche par le Bureau ; "
+                             "rien n'a été modifié.", details={"results": results})
+
+    def verify(self, ctx: RunContext, outcome: Outcome) -> dict:
+        results = ctx.facts["sso_results"]
+        names = {}
+        csv_path = ctx.facts.get(ENT_CSV_FACT) or ctx.school.files.ent
+        if csv_path:
+            export = read_ent_csv(csv_path, required_profiles=())
+            names = {a.ent_id: f"{a.prenom} {a.nom}" for a in export.accounts}
+        problems = []
+        for result in results:
+            if not result["identified"]:
+                problems.append(f"{result['login']} : {result['message']}")
+            elif result["login"] in names and sorted(normal(names[result["login"]])) != sorted(normal(result["user"])):
+                problems.append(f"{result['login']} : SACoche a connecté « {result['user']} » et non "
+                                f"« {names[result['login']]} »")
+        if problems:
+            raise VerificationMismatch("SSO en échec — " + " ; ".join(problems))
+        return {"utilisateurs connectés": [f"{r['login']} → {r['user']} [{r['profile']}]" for r in results]}

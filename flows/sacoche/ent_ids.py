@@ -1,0 +1,97 @@
+"""Guide step "Unification des identifiants": Importer / Imposer des identifiants → Importer /
+Imposer les identifiants d'un ENT, with the ENT's account export. SACoche matches by surname and
+first name; homonyms and unknown names are left for a person, and the bot lists them."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from bot.errors import FlowFailed, Refused, VerificationMismatch
+from bot.files.ent_csv import read_ent_csv
+from bot.flow import DONE, UNCHANGED, Flow, Outcome, RunContext
+
+from ..ent.common import ENT_CSV_FACT
+from .auth_mode import sacoche_site
+from .pages import IdentifierImportPage, UserListPage
+
+REASONS = {
+    "homonymes trouvés dans la base : traiter ce cas manuellement": "homonyms",
+    "nom et prénom non trouvés dans la base": "unknown_in_sacoche",
+    "identifiant d'ENT déjà affecté à un autre utilisateur": "id_taken",
+}
+LIST_PAGES = ("administrateur_professeur", "administrateur_eleve", "administrateur_parent")
+
+
+class SacocheEntIds(Flow):
+    name = "sacoche-ent-ids"
+    title = "SACoche : import des identifiants de l'ENT"
+    sites = ("sacoche",)
+
+    def _csv_path(self, ctx: RunContext) -> Path | None:
+        return ctx.facts.get(ENT_CSV_FACT) or ctx.school.files.ent
+
+    def preflight(self, ctx: RunContext) -> None:
+        if ctx.school.files.ent is not None:
+            read_ent_csv(ctx.school.files.ent)
+        elif "ent-accounts-export" not in ctx.planned[:ctx.planned.index(self.name)]:
+            raise Refused(f"Pas d'extraction CSV de l'ENT : lancez d'abord « ent-accounts-export » dans la même "
+                          f"exécution, ou indiquez le fichier sous schools.{ctx.school_id}.files.ent.")
+
+    def run(self, ctx: RunContext) -> Outcome:
+        path = self._csv_path(ctx)
+        export = read_ent_csv(path)
+        page = IdentifierImportPage(sacoche_site(ctx))
+        page.open(ctx.login("sacoche"), ctx.password("sacoche"))
+        option = page.ent_option()
+        if not option or option.endswith("_normal"):
+            raise FlowFailed("SACoche n'a pas encore de connecteur ENT enregistré (option « import_id_ent_normal ») : "
+                             "lancez d'abord « sacoche-auth-mode ».")
+        feedback = page.import_file(option, path)
+        if not feedback.ok:
+            raise FlowFailed(f"SACoche a refusé le fichier de l'ENT : {feedback.text}")
+        report = page.report()
+        ctx.artifact_path("identifiants_ent_rapport.html").write_text(page.report_html(), encoding="utf-8")
+        refused = {kind: [] for kind in REASONS.values()}
+        for cells in report["refused"]["rows"]:
+            refused[REASONS.get(cells[-1], "unknown_in_sacoche")].append(cells[0])
+        without_id = self._users_without_ent_id(ctx)
+        details = {
+            "file": str(path),
+            "changed": [cells[0] + " → " + cells[-1] for cells in report["changed"]["rows"]],
+            "homonyms": refused["homonyms"],
+            "ent_accounts_without_sacoche_user": refused["unknown_in_sacoche"],
+            "ids_taken": refused["id_taken"],
+            "sacoche_users_without_ent_id": without_id,
+        }
+        counts = {"ent_ids_set": len(report["changed"]["rows"]), "ent_ids_unchanged": len(report["unchanged"]["rows"]),
+                  "homonyms": len(refused["homonyms"]), "ent_only_accounts": len(refused["unknown_in_sacoche"]),
+                  "ent_ids_taken": len(refused["id_taken"]), "sacoche_users_without_ent_id": len(without_id)}
+        ctx.artifact_path("identifiants_ent_rapport.json").write_text(
+            json.dumps({"counts": counts, **details}, ensure_ascii=False, indent=2), encoding="utf-8")
+        ctx.facts["ent_ids_changed"] = report["changed"]["rows"]
+        summary = (f"{counts['ent_ids_set']} identifiant(s) ENT posé(s), {counts['ent_ids_unchanged']} déjà en place, "
+                   f"{counts['homonyms']} homonyme(s) à traiter à la main, {counts['ent_only_accounts']} compte(s) ENT "
+                   f"sans utilisateur SACoche, {counts['sacoche_users_without_ent_id']} utilisateur(s) SACoche sans "
+                   f"identifiant ENT (sur {len(export.accounts)} lignes).")
+        return Outcome(DONE if counts["ent_ids_set"] else UNCHANGED, summary, details=details, counts=counts)
+
+    def _users_without_ent_id(self, ctx: RunContext) -> list[str]:
+        lists = UserListPage(sacoche_site(ctx))
+        missing = []
+        for list_page in LIST_PAGES:
+            for row in lists.rows(list_page, ctx.login("sacoche"), ctx.password("sacoche")):
+                if not row.get("Id. ENT"):
+                    missing.append(f"{row.get('Nom', '')} {row.get('Prénom', '')}".strip())
+        return missing
+
+    def verify(self, ctx: RunContext, outcome: Outcome) -> dict:
+        lists = UserListPage(sacoche_site(ctx))
+        held = set()
+        for list_page in LIST_PAGES:
+            held |= {row.get("Id. ENT", "") for row in lists.rows(list_page, ctx.login("sacoche"), ctx.password("sacoche"))}
+        wanted = {cells[-1].removeprefix("Id ENT :").strip() for cells in ctx.facts.get("ent_ids_changed", [])}
+        missing = sorted(wanted - held)
+        if missing:
+            raise VerificationMismatch(f"{len(missing)} identifiant(s) ENT annoncés posés mais absents des pages "
+                                       f"de gestion : {', '.join(missing[:10])}")
+        return {"identifiants ENT relus dans les pages de gestion": len(wanted)}

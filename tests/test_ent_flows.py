@@ -1,0 +1,136 @@
+"""The ENT side and single sign-on, against both simulators: accounts export → identifier import
+→ link → SSO check, checked in both simulators' state."""
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from conftest import DEMO, ent_state, post_json, sim_state
+from sim import datagen
+from sim.datagen import name_key
+from sim.ent.seed import DEMO_ENT_ADMIN, demo_password, ent_accounts
+from sim.seed import sso_check_logins
+
+IMPORTS = ["sacoche-import-teachers", "sacoche-import-students", "sacoche-import-parents"]
+
+
+def run(bot, flow: str, code: int = 0) -> dict:
+    result = bot("run", flow, "--school", "123", "--json")
+    assert result.code == code, result.stdout + result.stderr
+    return result.report["flows"][0]
+
+
+@pytest.fixture
+def onboarded(sims, bot, tmp_path):
+    """A school whose SACoche has its ENT mode and its users, and the ENT its export downloaded."""
+    files = datagen.write_school_files(sims.school_data, tmp_path / "files")
+    checkers = sso_check_logins(sims.school_data)
+    school = bot.config_data["schools"]["123"]
+    school["files"] = {key: str(path) for key, path in files.items()}
+    school["sso_check"] = [{"login": login} for login in checkers]
+    bot.write_config()
+    bot.store_password(DEMO.sacoche_admin_password)
+    bot.store_password(DEMO_ENT_ADMIN[1], site="ent")
+    for login in checkers:
+        bot.store_password(demo_password(login), site=f"sso:{login}")
+    export = run(bot, "ent-accounts-export")
+    school["files"]["ent"] = export["details"]["file"]
+    bot.write_config()
+    for flow in ["sacoche-auth-mode", *IMPORTS]:
+        run(bot, flow)
+    return bot
+
+
+def expected_ent_ids(data) -> dict[str, str]:
+    """SIECLE/STS person → ENT id, for every ENT line SACoche can match unambiguously."""
+    accounts = ent_accounts(data)
+    imported = {f"eleve:{s.eleve_id}" for s in data.students if s.division and not s.date_sortie}
+    kept = {f"personne:{l.personne_id}" for l in data.links if l.resp_legal and f"eleve:{l.eleve_id}" in imported}
+    staff = {f"sts:{m.sts_id}" for m in data.staff if m.fonction in datagen.KEPT_FUNCTIONS}
+    in_sacoche = [a for a in accounts if a.source in imported | kept | staff]
+    names = Counter(name_key(a.nom, a.prenom) for a in in_sacoche)
+    return {a.source: a.ent_id for a in in_sacoche if names[name_key(a.nom, a.prenom)] == 1}
+
+
+def test_export_then_ids_then_link_then_sso(sims, onboarded):
+    bot = onboarded
+    csv_path = Path(bot.config_data["schools"]["123"]["files"]["ent"])
+    lines = csv_path.read_bytes().decode("latin-1").splitlines()
+    assert lines[0] == "Extraction des comptes ENT" and lines[1].startswith("uid;profil;nom;prenom")
+
+    ids = run(bot, "sacoche-ent-ids")
+    assert ids["status"] == "done"
+    users = sim_state(sims)["schools"]["123"]["users"]
+    key = {"ELV": "eleve", "TUT": "personne"}
+    by_source = {f"{key.get(u['profil'], 'sts')}:{u['sconet_id']}": u for u in users if u["profil"] != "ADM"}
+    wanted = expected_ent_ids(sims.school_data)
+    assert {source: by_source[source]["id_ent"] for source in wanted} == wanted
+    # Homonyms are reported by name and left without ENT id.
+    assert any("FAURE Juliette" in line for line in ids["details"]["homonyms"])
+    assert all(u["id_ent"] == "" for u in users if (u["nom"], u["prenom"]) == ("FAURE", "Juliette"))
+    assert "AGENT Entretien" in " ".join(ids["details"]["ent_accounts_without_sacoche_user"])
+    report = json.loads((Path(bot.tmp_path / "recordings").glob("123/*/identifiants_ent_rapport.json").__next__()).read_text())
+    assert report["counts"]["homonyms"] == len(ids["details"]["homonyms"]) >= 4
+
+    link = run(bot, "ent-sacoche-link")
+    assert link["status"] == "done"
+    sacoche_app = next(app for app in ent_state(sims)["apps"] if app["kind"] == "sacoche")
+    assert sacoche_app["page"] == 2
+    assert {row["value"] for row in sacoche_app["links"]} == {"123"}
+    assert all(row["url"] == f"{sims.sacoche_url}?sso&base=123" for row in sacoche_app["links"])
+
+    before = ent_state(sims)["tickets"]
+    sso = run(bot, "sso-check")
+    connected = sso["details"]["verified"]["utilisateurs connectés"]
+    assert len(connected) == 3 and {"[professeur]", "[élève]", "[parent]"} <= {c.rsplit(" ", 1)[-1] for c in connected}
+    after = ent_state(sims)["tickets"]
+    assert after["used"] - before["used"] >= 3      # SACoche validated a ticket per user
+
+    # Re-running changes nothing and says so.
+    assert run(bot, "sacoche-ent-ids")["status"] == "unchanged"
+    assert run(bot, "ent-sacoche-link")["status"] == "unchanged"
+
+
+def test_sso_check_fails_clearly_when_an_identifier_is_wrong(sims, onboarded):
+    bot = onboarded
+    run(bot, "sacoche-ent-ids")
+    run(bot, "ent-sacoche-link")
+    student_login = bot.config_data["schools"]["123"]["sso_check"][1]["login"]
+    sims.sacoche_store.execute("UPDATE user SET id_ent = 'corrompu' WHERE id_ent = ?", (student_login,))
+    result = bot("run", "sso-check", "--school", "123", "--json")
+    assert result.code == 4
+    summary = result.report["flows"][0]["details"]["summary"]
+    assert student_login in summary and "inconnu dans SACoche" in summary
+
+
+def test_a_renamed_ent_label_is_fixed_by_a_config_override_alone(sims, onboarded):
+    bot = onboarded
+    post_json(sims.ent_url + "_sim/labels", {"external_apps.edit_links": "Modifier plusieurs liens"})
+    failed = bot("run", "ent-sacoche-link", "--school", "123", "--json")
+    assert failed.code == 3
+    assert "Modifier un ensemble de liens" in failed.report["flows"][0]["details"]["summary"]
+    sacoche_app = next(app for app in ent_state(sims)["apps"] if app["kind"] == "sacoche")
+    assert not any(row["value"] for row in sacoche_app["links"])
+    bot.config_data["sites"]["ent"]["labels"] = {"external_apps": {"edit_links": "Modifier plusieurs liens"}}
+    bot.write_config()
+    assert run(bot, "ent-sacoche-link")["status"] == "done"
+    sacoche_app = next(app for app in ent_state(sims)["apps"] if app["kind"] == "sacoche")
+    assert {row["value"] for row in sacoche_app["links"]} == {"123"}
+
+
+def test_unknown_label_override_is_refused_before_any_click(sims, bot):
+    bot.store_password(DEMO_ENT_ADMIN[1], site="ent")
+    bot.config_data["sites"]["ent"]["labels"] = {"external_apps": {"edit_link": "x"}}
+    bot.write_config()
+    result = bot("run", "ent-sacoche-link", "--school", "123")
+    assert result.code == 2 and "sites.ent.labels.external_apps.edit_link : libellé inconnu" in result.stderr
+    assert ent_state(sims)["requests"] == 0
+
+
+def test_ids_import_without_an_export_is_refused(sims, bot_with_password):
+    result = bot_with_password("run", "sacoche-ent-ids", "--school", "123")
+    assert result.code == 2 and "Pas d'extraction CSV de l'ENT" in result.stderr
+    assert sim_state(sims)["requests"] == 0
