@@ -1,4 +1,5 @@
-"""`python -m sim`: start the simulators on loopback and print their URLs."""
+"""`python -m sim`: start both simulators on loopback, write the demo school's files, and print
+what to type to run the bot against them."""
 from __future__ import annotations
 
 import argparse
@@ -6,6 +7,9 @@ import shutil
 import threading
 from pathlib import Path
 
+from . import datagen
+from .ent.seed import DEMO_ENT_ADMIN, demo_password
+from .seed import DEMO_SCHOOLS, sso_check_logins
 from .server import Simulators
 
 
@@ -13,6 +17,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m sim", description="Simulateurs locaux de SACoche et de l'ENT.")
     parser.add_argument("--host", default="127.0.0.1", help="adresse d'écoute (boucle locale)")
     parser.add_argument("--sacoche-port", type=int, default=8801)
+    parser.add_argument("--ent-port", type=int, default=8802)
     parser.add_argument("--state", type=Path, default=Path("state/sim"), help="dossier de l'état SQLite")
     parser.add_argument("--reset", action="store_true", help="repartir d'un état neuf")
     args = parser.parse_args()
@@ -20,9 +25,18 @@ def main() -> int:
         parser.error("les simulateurs n'écoutent que sur la boucle locale (127.0.0.0/8)")
     if args.reset and args.state.exists():
         shutil.rmtree(args.state)
-    sims = Simulators(args.state, host=args.host, sacoche_port=args.sacoche_port,
+    sims = Simulators(args.state, host=args.host, sacoche_port=args.sacoche_port, ent_port=args.ent_port,
                       quiet=False).start()
-    print(f"SACoche simulé : {sims.sacoche_url}", flush=True)
+    files = datagen.write_school_files(sims.school_data, args.state / "fichiers")
+    school = DEMO_SCHOOLS[0]
+    print(f"SACoche simulé : {sims.sacoche_url}   (école {school.base}, administrateur {school.sacoche_admin_login} / "
+          f"{school.sacoche_admin_password})", flush=True)
+    print(f"ENT simulé     : {sims.ent_url}   (administrateur {DEMO_ENT_ADMIN[0]} / {DEMO_ENT_ADMIN[1]} ; "
+          f"tout autre compte : mot de passe « ent-<identifiant> »)", flush=True)
+    print(f"Fichiers STS-Web / SIECLE de l'école : {files['sts'].parent.resolve()}", flush=True)
+    logins = sso_check_logins(sims.school_data)
+    print(f"Comptes ENT pour la vérification SSO : {', '.join(logins)} "
+          f"(mots de passe {', '.join(demo_password(login) for login in logins)})", flush=True)
     print(f"État : {args.state.resolve()}  (Ctrl-C pour arrêter)", flush=True)
     try:
         threading.Event().wait()
