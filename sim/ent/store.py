@@ -3,13 +3,12 @@ configuration), external applications and their per-structure link values, CAS s
 and ENT web sessions. Everything lives in one file so that a restarted simulator keeps it."""
 from __future__ import annotations
 
-import hashlib
 import secrets
 import sqlite3
-import threading
 import time
 from dataclasses import dataclass
-from pathlib import Path
+
+from ..sqlite_store import SqliteStore, check_password, hash_password  # noqa: F401 (used by the apps)
 
 PROFILES = ("Eleve", "Enseignant", "Personnel", "Parent", "Administrateur")
 ADMIN_PROFILE = "Administrateur"
@@ -60,15 +59,8 @@ CREATE TABLE IF NOT EXISTS web_session (
 """
 
 
-def hash_password(password: str, salt: str | None = None) -> str:
-    salt = salt or secrets.token_hex(8)
-    digest = hashlib.sha256((salt + password).encode("utf-8")).hexdigest()
-    return f"{salt}${digest}"
 
 
-def check_password(password: str, stored: str) -> bool:
-    salt, _, _ = stored.partition("$")
-    return secrets.compare_digest(hash_password(password, salt), stored)
 
 
 @dataclass(frozen=True)
@@ -79,32 +71,10 @@ class TicketCheck:
     message: str = ""
 
 
-class Store:
+class Store(SqliteStore):
     """Thread-safe access to the ENT simulator's SQLite file (one connection, one lock)."""
 
-    def __init__(self, path: Path):
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.RLock()
-        self._db = sqlite3.connect(str(self.path), check_same_thread=False)
-        self._db.row_factory = sqlite3.Row
-        with self._lock:
-            self._db.executescript(SCHEMA)
-            self._db.commit()
-
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()
-
-    def _query(self, sql: str, args: tuple = ()) -> list[sqlite3.Row]:
-        with self._lock:
-            return self._db.execute(sql, args).fetchall()
-
-    def _write(self, sql: str, args: tuple = ()) -> int:
-        with self._lock:
-            cursor = self._db.execute(sql, args)
-            self._db.commit()
-            return cursor.lastrowid
+    SCHEMA = SCHEMA
 
     # Accounts ----------------------------------------------------------------------------
     def add_accounts(self, rows: list[dict]) -> None:

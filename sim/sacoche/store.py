@@ -3,12 +3,10 @@ their accounts, and the server-side sessions (PHP keeps sessions in files; we ke
 a restarted simulator keeps them too)."""
 from __future__ import annotations
 
-import hashlib
 import json
-import secrets
 import sqlite3
-import threading
-from pathlib import Path
+
+from ..sqlite_store import SqliteStore, check_password, hash_password  # noqa: F401 (used by the apps)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS school (
@@ -115,44 +113,15 @@ DEFAULT_LEVELS = [
 ]
 
 
-def hash_password(password: str, salt: str | None = None) -> str:
-    salt = salt or secrets.token_hex(8)
-    digest = hashlib.sha256((salt + password).encode("utf-8")).hexdigest()
-    return f"{salt}${digest}"
 
 
-def check_password(password: str, stored: str) -> bool:
-    salt, _, _ = stored.partition("$")
-    return secrets.compare_digest(hash_password(password, salt), stored)
 
 
-class Store:
+class Store(SqliteStore):
     """Thread-safe access to the simulator's SQLite file (one connection, one lock: the
     simulator serves a handful of requests at a time)."""
 
-    def __init__(self, path: Path):
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.RLock()
-        self._db = sqlite3.connect(str(self.path), check_same_thread=False)
-        self._db.row_factory = sqlite3.Row
-        with self._lock:
-            self._db.executescript(SCHEMA)
-            self._db.commit()
-
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()
-
-    def _query(self, sql: str, args: tuple = ()) -> list[sqlite3.Row]:
-        with self._lock:
-            return self._db.execute(sql, args).fetchall()
-
-    def _write(self, sql: str, args: tuple = ()) -> int:
-        with self._lock:
-            cursor = self._db.execute(sql, args)
-            self._db.commit()
-            return cursor.lastrowid
+    SCHEMA = SCHEMA
 
     # Schools -----------------------------------------------------------------------------
     def add_school(self, base: int, name: str, uai: str, zone: str = "", levels=DEFAULT_LEVELS) -> None:
