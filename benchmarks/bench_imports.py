@@ -18,7 +18,7 @@ import keyring
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.config import load_config  # noqa: E402
-from bot.runner import run_school  # noqa: E402
+from bot.runner import RunOptions, run_school  # noqa: E402
 from bot.secrets import set_password  # noqa: E402
 from flows import by_name  # noqa: E402
 from sim import datagen  # noqa: E402
@@ -42,7 +42,7 @@ def main() -> int:
         files = datagen.write_school_files(data, Path(tmp) / "files")
         config = load_config(EXAMPLE_CONFIG, overrides={
             "sites": {"sacoche": {"url": sims.sacoche_url}},
-            "paths": {"recordings_dir": str(Path(tmp) / "recordings")},
+            "paths": {"recordings_dir": str(Path(tmp) / "recordings"), "state_dir": str(Path(tmp) / "state")},
             "schools": {str(DEMO_SCHOOL.base): {"files": {k: str(v) for k, v in files.items()}}}})
         keyring.set_keyring(InMemoryKeyring())
         set_password(str(DEMO_SCHOOL.base), "sacoche", DEMO_SCHOOL.sacoche_admin_password)
@@ -53,7 +53,7 @@ def main() -> int:
         for name in IMPORTS:
             served_before, requests_before = sims.sacoche.timing.seconds, sims.sacoche.timing.requests
             started = time.perf_counter()
-            run = run_school(config, str(DEMO_SCHOOL.base), [flows[name]], say=lambda _: None)
+            run = run_school(config, str(DEMO_SCHOOL.base), [flows[name]], RunOptions(quiet=True, trace=False))
             wall = time.perf_counter() - started
             served = sims.sacoche.timing.seconds - served_before
             requests = sims.sacoche.timing.requests - requests_before

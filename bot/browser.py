@@ -2,9 +2,13 @@
 from __future__ import annotations
 
 import os
+import threading
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
 
 from .config import BrowserConfig
 from .errors import Refused
@@ -48,15 +52,22 @@ def _playwright_chromium(playwright: Playwright | None) -> Path | None:
     return path if path.is_file() else None
 
 
+_sessions: dict[int, "BrowserSession"] = {}   # id(browser) → its session, for private_page()
+_sessions_lock = threading.Lock()
+
+
 class BrowserSession:
-    """One Playwright, one browser, one context (per school) with its downloads folder."""
+    """One Playwright, one browser, one recorded context (per school) with its downloads folder;
+    logins happen in private contexts that are never traced nor filmed (see private_page)."""
 
     def __init__(self, options: BrowserConfig, downloads_dir: Path, headed: bool = False,
-                 slow_mo_ms: int | None = None):
+                 slow_mo_ms: int | None = None, trace: bool = False, video_dir: Path | None = None):
         self.options = options
         self.downloads_dir = Path(downloads_dir)
         self.headless = options.headless and not headed
         self.slow_mo_ms = options.slow_mo_ms if slow_mo_ms is None else slow_mo_ms
+        self.trace = trace
+        self.video_dir = video_dir
         self._playwright: Playwright | None = None
         self.browser: Browser | None = None
         self.context: BrowserContext | None = None
@@ -70,16 +81,28 @@ class BrowserSession:
             self.browser = self._playwright.chromium.launch(
                 executable_path=str(executable), headless=self.headless,
                 slow_mo=self.slow_mo_ms, args=LAUNCH_FLAGS, downloads_path=str(self.downloads_dir))
-            self.context = self._new_context()
-            self.page = self.context.new_page()
+            with _sessions_lock:
+                _sessions[id(self.browser)] = self
+            self.context = self._new_context(video=True)
+            if self.trace:
+                self.context.tracing.start(screenshots=True, snapshots=True, sources=False)
+            try:
+                self.page = self.context.new_page()
+            except PlaywrightError as exc:
+                if self.video_dir and "ffmpeg" in str(exc):
+                    raise Refused("La vidéo (--video) demande le ffmpeg de Playwright, absent de cette machine "
+                                  "(« python -m playwright install ffmpeg » quand le réseau le permet) ; "
+                                  "relancez sans --video : traces et captures restent enregistrées.") from None
+                raise
         except BaseException:
             self.__exit__(None, None, None)
             raise
         return self
 
-    def _new_context(self) -> BrowserContext:
+    def _new_context(self, video: bool = False) -> BrowserContext:
+        extra = {"record_video_dir": str(self.video_dir)} if video and self.video_dir else {}
         context = self.browser.new_context(
-            accept_downloads=True, locale="fr-FR", viewport={"width": 1280, "height": 900})
+            accept_downloads=True, locale="fr-FR", viewport={"width": 1280, "height": 900}, **extra)
         context.set_default_timeout(self.options.action_timeout_ms)
         context.set_default_navigation_timeout(self.options.navigation_timeout_ms)
         return context
@@ -90,7 +113,21 @@ class BrowserSession:
         self._extra_contexts.append(context)
         return context.new_page()
 
+    # Traces: one chunk per flow -------------------------------------------------------------------
+    def start_trace_chunk(self, title: str) -> None:
+        if self.trace:
+            self.context.tracing.start_chunk(title=title)
+
+    def stop_trace_chunk(self, path: Path) -> Path | None:
+        if not self.trace:
+            return None
+        self.context.tracing.stop_chunk(path=str(path))
+        return path
+
     def __exit__(self, *exc) -> None:
+        if self.browser is not None:
+            with _sessions_lock:
+                _sessions.pop(id(self.browser), None)
         for closer in (*self._extra_contexts, self.context, self.browser):
             if closer is not None:
                 try:
@@ -100,3 +137,18 @@ class BrowserSession:
         if self._playwright is not None:
             self._playwright.stop()
             self._playwright = None
+
+
+@contextmanager
+def private_page(page: Page) -> Iterator[Page]:
+    """A page of the same browser in a fresh context that is neither traced nor filmed, for
+    typing a password; on success its cookies (the site's session) are handed to `page`'s
+    context, which then continues identified."""
+    session = _sessions.get(id(page.context.browser))
+    context = session._new_context() if session else page.context.browser.new_context()
+    try:
+        private = context.new_page()
+        yield private
+        page.context.add_cookies(context.cookies())
+    finally:
+        context.close()

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import json
 import os
 import re
 import sys
@@ -43,20 +44,35 @@ def build_parser() -> argparse.ArgumentParser:
                          help=f"fichier YAML (défaut : ${CONFIG_ENV} ou ./config.yaml)")
 
     def with_browser(sub):
-        sub.add_argument("--headed", action="store_true", help="montrer le navigateur")
+        sub.add_argument("--headed", action="store_true", help="montrer le navigateur (bandeau d'étape dans la page)")
         sub.add_argument("--slow-mo", type=int, default=None, metavar="MS",
                          help="ralentir chaque action de MS millisecondes")
+        sub.add_argument("--step", nargs="?", const="flow", choices=["flow", "fine"], default=None,
+                         help="attendre Entrée avant chaque étape (--step=fine : avant chaque étape de l'assistant)")
+        sub.add_argument("--video", action="store_true", help="filmer la session (hors connexions)")
+        sub.add_argument("--no-trace", action="store_true", help="ne pas enregistrer de trace Playwright")
+        sub.add_argument("--mode", choices=["complet", "partiel"], default=None,
+                         help="affichage des imports (défaut : celui que propose SACoche)")
         sub.add_argument("--json", action="store_true", help="rapport JSON sur la sortie standard")
+        sub.add_argument("--quiet", action="store_true", help="n'afficher que le résultat")
 
     commands.add_parser("flows", help="lister les étapes disponibles")
 
-    run = commands.add_parser("run", help="exécuter une étape pour une école")
+    run = commands.add_parser("run", help="exécuter une étape pour une école (toujours, même déjà faite)")
     run.add_argument("flow", help="nom de l'étape (voir « flows »)")
     run.add_argument("--school", required=True, help="n° de base SACoche de l'école")
-    run.add_argument("--mode", choices=["complet", "partiel"], default=None,
-                     help="affichage de l'import (défaut : celui que propose le site)")
     with_config(run)
     with_browser(run)
+
+    full = commands.add_parser("full-onboarding", help="tout le guide pour une ou plusieurs écoles, avec reprise")
+    full.add_argument("--school", action="append", default=[], help="n° de base SACoche (répétable)")
+    full.add_argument("--all", action="store_true", help="toutes les écoles de la configuration")
+    full.add_argument("--from", dest="from_flow", metavar="ÉTAPE", help="commencer à cette étape")
+    full.add_argument("--only", metavar="ÉTAPE[,ÉTAPE]", help="seulement ces étapes")
+    full.add_argument("--force", action="store_true", help="refaire aussi les étapes déjà faites")
+    full.add_argument("--parallel", type=int, default=1, metavar="N", help="écoles traitées en même temps")
+    with_config(full)
+    with_browser(full)
 
     creds = commands.add_parser("credentials", help="gérer les mots de passe dans le trousseau")
     creds.add_argument("action", choices=["set", "status", "delete"])
@@ -86,13 +102,15 @@ def main(argv: list[str] | None = None) -> int:
             return list_flows()
         if args.command == "run":
             return run_flow(args)
+        if args.command == "full-onboarding":
+            return full_onboarding(args)
         if args.command == "credentials":
             return credentials(args)
         if args.command == "check-files":
             return check_files(args)
         if args.command == "demo":
             from sim.demo import run_demo   # the simulators are only needed for the demo
-            return run_demo(headed=args.headed, slow_mo_ms=args.slow_mo, want_json=want_json)
+            return run_demo(run_options(args, skip_finished=False), want_json=want_json)
     except BotError as exc:
         message = secrets.redact(exc.message)
         print(f"Erreur : {message}", file=sys.stderr)
@@ -120,26 +138,73 @@ def list_flows() -> int:
     return EXIT_OK
 
 
+def run_options(args, skip_finished: bool) -> "RunOptions":
+    from .runner import RunOptions
+    return RunOptions(headed=args.headed, slow_mo_ms=args.slow_mo, mode=args.mode, step_mode=args.step,
+                      video=args.video, trace=not args.no_trace, quiet=args.quiet,
+                      skip_finished=skip_finished, force=getattr(args, "force", False))
+
+
 def run_flow(args) -> int:
     from flows import by_name
     flows = by_name()
     if args.flow not in flows:
         raise Refused(f"Étape inconnue « {args.flow} » (étapes : {', '.join(flows)})")
     config = load_config(config_path(args))
-    return execute(config, args.school, [flows[args.flow]], args)
+    return execute(config, [args.school], [flows[args.flow]], args, skip_finished=False)
 
 
-def execute(config: BotConfig, school_id: str, flows, args) -> int:
-    from .runner import run_school
-    say = (lambda message: print(secrets.redact(message), file=sys.stderr))
-    options = {"mode": args.mode} if getattr(args, "mode", None) else {}
-    run = run_school(config, school_id, flows, headed=args.headed, slow_mo_ms=args.slow_mo, say=say,
-                     options=options)
-    if args.json:
-        print(report.to_json(run))
+def choose_flows(args) -> list:
+    from flows import FLOWS
+    names = [flow.name for flow in FLOWS]
+    chosen = list(FLOWS)
+    if args.only:
+        wanted = [name.strip() for name in args.only.split(",") if name.strip()]
+        unknown = [name for name in wanted if name not in names]
+        if unknown:
+            raise Refused(f"--only : étape(s) inconnue(s) {', '.join(unknown)} (étapes : {', '.join(names)})")
+        chosen = [flow for flow in FLOWS if flow.name in wanted]   # always in the guide's order
+    if args.from_flow:
+        if args.from_flow not in names:
+            raise Refused(f"--from : étape inconnue « {args.from_flow} » (étapes : {', '.join(names)})")
+        chosen = [flow for flow in chosen if names.index(flow.name) >= names.index(args.from_flow)]
+    if not chosen:
+        raise Refused("Aucune étape à exécuter avec ces --only / --from.")
+    return chosen
+
+
+def full_onboarding(args) -> int:
+    config = load_config(config_path(args))
+    if args.all:
+        schools = sorted(config.schools, key=int)
     else:
-        print(report.to_text(run))
-    return run.exit_code
+        schools = list(dict.fromkeys(args.school))
+    if not schools:
+        raise Refused("Indiquez --school N (répétable) ou --all.")
+    for school in schools:
+        config.school(school)
+    if args.parallel < 1:
+        raise Refused("--parallel : un nombre d'écoles positif est attendu.")
+    return execute(config, schools, choose_flows(args), args, skip_finished=True)
+
+
+def execute(config: BotConfig, schools: list[str], flows, args, skip_finished: bool) -> int:
+    from .runner import run_schools
+    options = run_options(args, skip_finished)
+    outcomes = run_schools(config, schools, flows, options, parallel=getattr(args, "parallel", 1))
+    if len(outcomes) == 1 and outcomes[0].run is None:
+        raise Refused(outcomes[0].refused)
+    if args.json:
+        reports = [report.as_dict(o.run) if o.run else {"school": o.school, "status": "refused",
+                                                             "message": o.refused, "flows": [], "counts": {}}
+                   for o in outcomes]
+        print(secrets.redact(json.dumps(reports[0] if len(reports) == 1 else reports, ensure_ascii=False, indent=2)))
+    else:
+        for outcome in outcomes:
+            print(report.to_text(outcome.run) if outcome.run else f"École {outcome.school} : refusé — {outcome.refused}")
+        if len(outcomes) > 1:
+            print(report.summary_table(outcomes))
+    return max(outcome.exit_code for outcome in outcomes)
 
 
 def check_files(args) -> int:

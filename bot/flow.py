@@ -36,6 +36,21 @@ class RunContext:
     options: dict = field(default_factory=dict)  # command-line choices (e.g. the import mode)
     isolated_page: Callable[[], Page] | None = None   # a fresh browser context, set by the runner
     planned: list[str] = field(default_factory=list)  # names of the flows of this run, in order
+    remembered: dict = field(default_factory=dict)    # facts kept in the school's journal
+    console: object | None = None                     # bot.console.Console, set by the runner
+
+    def remember(self, key: str, value) -> None:
+        """Keep a fact (no secret!) for later runs, e.g. where the ENT export was saved."""
+        self.remembered[key] = value
+
+    def recall(self, key: str, default=None):
+        return self.remembered.get(key, default)
+
+    def step(self, text: str, target=None) -> None:
+        """Tell the operator what happens now (headed mode: banner, and an outline on `target`);
+        with --step=fine, wait for Entrée."""
+        if self.console is not None:
+            self.console.step(text, page=self.page, target=target)
 
     @property
     def school(self) -> SchoolConfig:
@@ -71,3 +86,8 @@ class Flow:
     def verify(self, ctx: RunContext, outcome: Outcome) -> dict:
         """Read the site back; return the facts checked, raise errors.VerificationMismatch."""
         raise NotImplementedError
+
+    def inputs(self, ctx: RunContext) -> dict:
+        """What this flow's result depends on (files as Paths, settings as values): a finished
+        flow is run again by full-onboarding only when these changed."""
+        return {}

@@ -13,12 +13,16 @@ STATUS_FR = {
     "mismatch": "VÉRIFICATION EN ÉCHEC",
     "success": "réussite",
     "refused": "refusé",
+    "skipped": "déjà faite, sautée",
 }
 
 
 def as_dict(run) -> dict:
     return {
         "school": run.school,
+        "title": run.title,
+        "started_at": run.started_at,
+        "finished_at": run.finished_at,
         "status": run.status,
         "flows": [
             {"name": f.name, "status": f.status, "duration_s": f.duration_s,
@@ -38,6 +42,11 @@ def write_json(run, path: Path) -> None:
     path.write_text(to_json(run) + "\n", encoding="utf-8")
 
 
+def write_html(run, path: Path) -> None:
+    from .report_html import write_html as write_report_html
+    write_report_html(json.loads(to_json(run)), path)
+
+
 def refused_json(school: str | None, message: str) -> str:
     return redact(json.dumps({"school": school, "status": "refused", "flows": [], "counts": {},
                               "message": message}, ensure_ascii=False, indent=2))
@@ -47,5 +56,44 @@ def to_text(run) -> str:
     lines = [f"École {run.school} : {STATUS_FR.get(run.status, run.status)}"]
     for f in run.flows:
         lines.append(f"  - {f.name} : {STATUS_FR.get(f.status, f.status)} ({f.duration_s:.1f} s) — {f.summary}")
-    lines.append(f"Rapport et captures : {run.run_dir}")
+    manual = by_hand(run)
+    if manual:
+        lines.append("À faire à la main :")
+        lines += [f"  • {item}" for item in manual]
+    html = Path(run.run_dir) / "report.html"
+    lines.append(f"Rapport : {html if html.exists() else Path(run.run_dir) / 'report.json'}")
+    return redact("\n".join(lines))
+
+
+def by_hand(run) -> list[str]:
+    """What a person has to do after the run, in French."""
+    items = []
+    for f in run.flows:
+        details = f.details
+        if details.get("homonyms"):
+            items.append(f"{len(details['homonyms'])} homonyme(s) sans identifiant ENT, à renseigner dans SACoche "
+                         f"(champ « Id. ENT ») : {', '.join(details['homonyms'][:8])}"
+                         + ("…" if len(details["homonyms"]) > 8 else ""))
+        if details.get("sacoche_users_without_ent_id"):
+            items.append(f"{len(details['sacoche_users_without_ent_id'])} utilisateur(s) SACoche sans identifiant ENT "
+                         "(voir le rapport)")
+        for note in details.get("notes", []):
+            if "non cochée" in note or "niveau inconnu" in note:
+                items.append(note)
+        if f.status in ("failed", "mismatch"):
+            items.append(f"Étape « {f.name} » en échec : corriger la cause puis relancer la même commande, "
+                         "elle reprendra à cette étape.")
+    return items
+
+
+def summary_table(outcomes) -> str:
+    lines = ["", f"{'école':>8}  {'résultat':<24} {'étapes':>8}  rapport"]
+    for o in outcomes:
+        if o.run is None:
+            lines.append(f"{o.school:>8}  {'refusé':<24} {'-':>8}  {o.refused[:70]}")
+            continue
+        done = sum(1 for f in o.run.flows if f.status in ("done", "unchanged", "skipped"))
+        html = Path(o.run.run_dir) / "report.html"
+        lines.append(f"{o.school:>8}  {STATUS_FR.get(o.run.status, o.run.status):<24} "
+                     f"{done:>3}/{len(o.run.flows):<4}  {html}")
     return redact("\n".join(lines))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -15,12 +16,15 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from . import report
 from .browser import BrowserSession
 from .config import BotConfig
-from .errors import EXIT_FLOW_FAILED, EXIT_MISMATCH, EXIT_OK, BotError, VerificationMismatch
+from .errors import EXIT_FLOW_FAILED, EXIT_MISMATCH, EXIT_OK, EXIT_REFUSED, BotError, VerificationMismatch
+from .console import Console
 from .flow import Flow, RunContext
+from .journal import FINISHED, Journal, fingerprint
 from .secrets import redact
 
 FAILED = "failed"
 MISMATCH = "mismatch"
+SKIPPED = "skipped"
 
 
 @dataclass
@@ -39,7 +43,10 @@ class FlowResult:
 class RunReport:
     school: str
     run_dir: Path
+    title: str = ""
     flows: list[FlowResult] = field(default_factory=list)
+    started_at: str = field(default_factory=lambda: datetime.now().isoformat(timespec="seconds"))
+    finished_at: str = ""
 
     @property
     def status(self) -> str:
@@ -69,6 +76,19 @@ def new_run_dir(config: BotConfig, school_id: str) -> Path:
     return run_dir
 
 
+@dataclass
+class RunOptions:
+    headed: bool = False
+    slow_mo_ms: int | None = None
+    mode: str | None = None            # import display mode imposed on SACoche's wizard
+    skip_finished: bool = False        # full-onboarding: skip flows the journal says are done
+    force: bool = False                # … unless forced
+    step_mode: str | None = None       # None, "flow" or "fine"
+    trace: bool = True
+    video: bool = False
+    quiet: bool = False
+
+
 def preflight(ctx: RunContext, flows: Sequence[Flow]) -> None:
     """Everything that can refuse the run without a browser: secrets first, then inputs."""
     for site in dict.fromkeys(site for flow in flows for site in flow.sites):
@@ -77,27 +97,59 @@ def preflight(ctx: RunContext, flows: Sequence[Flow]) -> None:
         flow.preflight(ctx)
 
 
-def run_school(config: BotConfig, school_id: str, flows: Sequence[Flow], *, headed: bool = False,
-               slow_mo_ms: int | None = None, say: Callable[[str], None] = print,
-               options: dict | None = None) -> RunReport:
+def run_school(config: BotConfig, school_id: str, flows: Sequence[Flow], options: RunOptions | None = None,
+               console: Console | None = None) -> RunReport:
+    options = options or RunOptions()
+    console = console or Console(quiet=options.quiet, headed=options.headed, step_mode=options.step_mode)
     config.school(school_id)
+    journal = Journal(config.paths.state_dir, school_id)
     run_dir = new_run_dir(config, school_id)
-    ctx = RunContext(config=config, school_id=school_id, run_dir=run_dir, say=say, options=dict(options or {}),
-                     planned=[flow.name for flow in flows])
-    preflight(ctx, flows)
-    run = RunReport(school=school_id, run_dir=run_dir)
-    with BrowserSession(config.browser, run_dir / "downloads", headed=headed,
-                        slow_mo_ms=slow_mo_ms) as session:
+    ctx = RunContext(config=config, school_id=school_id, run_dir=run_dir, say=console.say,
+                     options={"mode": options.mode} if options.mode else {},
+                     planned=[flow.name for flow in flows], remembered=journal.facts, console=console)
+    run = RunReport(school=school_id, run_dir=run_dir, title=ctx.school.name)
+    to_run = []
+    for flow in flows:
+        done = (journal.finished_with(flow.name, fingerprint(flow.inputs(ctx)))
+                if options.skip_finished and not options.force else None)
+        if done:
+            run.flows.append(FlowResult(
+                name=flow.name, title=flow.title, status=SKIPPED, duration_s=0.0,
+                summary=f"Déjà fait le {done['at'].replace('T', ' à ')}, entrées inchangées : étape sautée "
+                        f"(--force pour la refaire). {done.get('summary', '')}".strip(),
+                details={"skipped_reason": "déjà faite, entrées inchangées", "verified": done.get("verified", {})}))
+        else:
+            to_run.append(flow)
+    preflight(ctx, to_run)
+    video_dir = run_dir / "video" if options.video else None
+    with BrowserSession(config.browser, run_dir / "downloads", headed=options.headed,
+                        slow_mo_ms=options.slow_mo_ms, trace=options.trace, video_dir=video_dir) as session:
         ctx.page = session.page
         ctx.isolated_page = session.isolated_page
+        console.attach(session.context)
         for number, flow in enumerate(flows, start=1):
-            say(f"[{number}/{len(flows)}] {flow.title}…")
+            if flow not in to_run:
+                console.say(f"[{number}/{len(flows)}] {flow.title} : déjà faite, sautée.")
+                continue
+            console.flow(number, len(flows), flow.title, page=ctx.page)
+            session.start_trace_chunk(f"{number:02d} {flow.title}")
             result = _run_one(ctx, flow, number)
+            # Taken after the run, so that what a flow produced for itself (the ENT export)
+            # counts as its input next time.
+            inputs = fingerprint(flow.inputs(ctx))
+            trace = session.stop_trace_chunk(run_dir / f"{number:02d}-{flow.name}.trace.zip")
+            if trace is not None:
+                result.details["trace"] = trace.name
             run.flows.append(result)
-            say(f"    → {result.summary}")
+            journal.record(flow.name, result.status, inputs if result.status in FINISHED else "",
+                           result.summary, result.details.get("verified", {}), run_dir)
+            console.say(f"    → {result.summary}")
             if result.status in (FAILED, MISMATCH):
                 break   # later flows build on this one
+    run.finished_at = datetime.now().isoformat(timespec="seconds")
+    journal.save()
     report.write_json(run, run_dir / "report.json")
+    report.write_html(run, run_dir / "report.html")
     return run
 
 
@@ -139,3 +191,39 @@ def _awaited(exc: Exception) -> str:
 
 def _first_line(exc: Exception) -> str:
     return redact(str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__)
+
+
+@dataclass
+class SchoolOutcome:
+    school: str
+    run: RunReport | None = None
+    refused: str = ""
+
+    @property
+    def status(self) -> str:
+        return self.run.status if self.run else "refused"
+
+    @property
+    def exit_code(self) -> int:
+        return self.run.exit_code if self.run else EXIT_REFUSED
+
+
+def run_schools(config: BotConfig, school_ids: Sequence[str], flows: Sequence[Flow], options: RunOptions,
+                parallel: int = 1, ask=None) -> list[SchoolOutcome]:
+    """Several schools, each in its own browser, `parallel` at a time; one school's failure or
+    refusal does not stop the others."""
+    def one(school_id: str) -> SchoolOutcome:
+        prefix = f"[{school_id}] " if len(school_ids) > 1 else ""
+        console = Console(quiet=options.quiet, headed=options.headed, step_mode=options.step_mode,
+                          prefix=prefix, ask=ask)
+        try:
+            return SchoolOutcome(school_id, run=run_school(config, school_id, flows, options, console))
+        except BotError as exc:   # refused before any click (or no browser)
+            console.say(f"Refusé : {redact(exc.message)}")
+            return SchoolOutcome(school_id, refused=redact(exc.message))
+
+    if parallel <= 1 or len(school_ids) <= 1:
+        return [one(school_id) for school_id in school_ids]
+    # Each worker thread starts its own Playwright (the sync API is per thread).
+    with ThreadPoolExecutor(max_workers=parallel) as pool:
+        return list(pool.map(one, school_ids))

@@ -11,7 +11,7 @@ from keyring.backend import KeyringBackend
 
 from bot import report
 from bot.config import load_config
-from bot.runner import run_school
+from bot.runner import RunOptions, run_school
 from bot.secrets import redact, set_password
 
 from . import datagen
@@ -41,16 +41,19 @@ class InMemoryKeyring(KeyringBackend):
         self._entries.pop((service, username), None)
 
 
-def demo_overrides(sims: Simulators, files: dict, checkers: list[str]) -> dict:
+def demo_overrides(sims: Simulators, files: dict, checkers: list[str], state_dir: Path) -> dict:
     """What the demo changes in config.example.yaml: the simulators' ports, the generated files,
     and the ENT users who prove SSO."""
     return {"sites": {"sacoche": {"url": sims.sacoche_url}, "ent": {"url": sims.ent_url}},
+            "paths": {"state_dir": str(state_dir)},   # a fresh journal: the simulators are new too
             "schools": {str(DEMO_SCHOOL.base): {"files": {key: str(path) for key, path in files.items()},
                                                 "sso_check": [{"login": login} for login in checkers]}}}
 
 
-def run_demo(headed: bool = False, slow_mo_ms: int | None = None, want_json: bool = False) -> int:
+def run_demo(options: RunOptions | None = None, want_json: bool = False) -> int:
+    """The full onboarding of the demo school (every flow, in the guide's order)."""
     from flows import FLOWS
+    options = options or RunOptions()
 
     def say(message: str) -> None:
         print(redact(message), file=sys.stderr, flush=True)
@@ -61,13 +64,13 @@ def run_demo(headed: bool = False, slow_mo_ms: int | None = None, want_json: boo
         files = datagen.write_school_files(sims.school_data, Path(tmp) / "fichiers")
         say(f"Fichiers STS-Web et SIECLE de démonstration générés : {files['sts'].parent}")
         checkers = sso_check_logins(sims.school_data)
-        config = load_config(EXAMPLE_CONFIG, overrides=demo_overrides(sims, files, checkers))
+        config = load_config(EXAMPLE_CONFIG, overrides=demo_overrides(sims, files, checkers, Path(tmp) / "state"))
         keyring.set_keyring(InMemoryKeyring())
         school = str(DEMO_SCHOOL.base)
         set_password(school, "sacoche", DEMO_SCHOOL.sacoche_admin_password)
         set_password(school, "ent", DEMO_ENT_ADMIN[1])
         for login in checkers:
             set_password(school, f"sso:{login}", demo_password(login))
-        run = run_school(config, school, FLOWS, headed=headed, slow_mo_ms=slow_mo_ms, say=say)
+        run = run_school(config, school, FLOWS, options)
     print(report.to_json(run) if want_json else report.to_text(run))
     return run.exit_code

@@ -18,6 +18,7 @@ class DemoSchool:
 DEMO_SCHOOLS = [
     DemoSchool(123, "Collège Jean Moulin (démo)", "0341234G", "34", "admin.demo", "demo-sacoche-123"),
     DemoSchool(124, "Collège Olympe de Gouges (démo)", "0341235H", "34", "admin.demo", "demo-sacoche-124"),
+    DemoSchool(125, "Collège Jean Jaurès (démo)", "0301234D", "30", "admin.demo", "demo-sacoche-125"),
 ]
 
 

@@ -2,6 +2,8 @@
 Rechercher (default options) → Extraction CSV Complète des identifiants. Read-only on the ENT."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from bot.files.ent_csv import read_ent_csv
 from bot.flow import DONE, Flow, Outcome, RunContext
 
@@ -16,11 +18,16 @@ class EntAccountsExport(Flow):
     def preflight(self, ctx: RunContext) -> None:
         ent_labels(ctx)   # a wrong pack name or override key is refused before any click
 
+    def inputs(self, ctx: RunContext) -> dict:
+        saved = ctx.recall(ENT_CSV_FACT)
+        return {"ent": ctx.site_url("ent"), "export": Path(saved) if saved else None}
+
     def run(self, ctx: RunContext) -> Outcome:
+        ctx.step("connexion à l'ENT, Administration des comptes, Rechercher, Extraction CSV")
         site = ent_admin_site(ctx)
         path = site.download_accounts(ctx.run_dir)
         export = read_ent_csv(path)
-        ctx.facts[ENT_CSV_FACT] = path
+        ctx.remember(ENT_CSV_FACT, str(path))
         profiles = ", ".join(f"{count} {profile}" for profile, count in export.by_profile.items())
         return Outcome(DONE, f"Extraction téléchargée : {len(export.accounts)} comptes ({profiles}) ; "
                              "rien n'a été modifié sur l'ENT.",
@@ -28,5 +35,5 @@ class EntAccountsExport(Flow):
                        counts={"ent_accounts": len(export.accounts)})
 
     def verify(self, ctx: RunContext, outcome: Outcome) -> dict:
-        export = read_ent_csv(ctx.facts[ENT_CSV_FACT])   # the file as saved on disk
+        export = read_ent_csv(ctx.recall(ENT_CSV_FACT))   # the file as saved on disk
         return {"comptes": len(export.accounts), "par profil": export.by_profile}

@@ -10,6 +10,7 @@ from pathlib import Path
 import yaml
 from playwright.sync_api import Locator, Page, expect
 
+from bot.browser import private_page
 from bot.errors import FlowFailed, Refused
 from bot.secrets import Secret
 
@@ -58,13 +59,29 @@ class EntSite:
 
     # Login --------------------------------------------------------------------------------------
     def log_in(self, login: str, password: Secret) -> None:
-        words = self.labels["login"]
+        if self._at_desktop_or_login():
+            return   # already logged in in this context
+        # The password is typed in a private context (never traced nor filmed); the ENT's
+        # session cookie then carries over to this page's context.
+        with private_page(self.page) as private:
+            EntSite(private, self.base_url, self.labels)._log_in_here(login, password)
+        if not self._at_desktop_or_login():
+            raise FlowFailed(f"La session ENT de {login} n'a pas été reprise après la connexion.")
+
+    def _at_desktop_or_login(self) -> bool:
+        """Open the ENT; True when it shows the Bureau (identified), False on its login form."""
         self.page.goto(self.base_url)
-        username = self.page.get_by_label(words["username"], exact=True)
+        username = self.page.get_by_label(self.labels["login"]["username"], exact=True)
         desktop = self.link(self.labels["menu"]["desktop"])
         username.or_(desktop).first.wait_for()
-        if desktop.is_visible():
-            return   # already logged in in this context
+        return desktop.is_visible()
+
+    def _log_in_here(self, login: str, password: Secret) -> None:
+        words = self.labels["login"]
+        desktop = self.link(self.labels["menu"]["desktop"])
+        if self._at_desktop_or_login():
+            return
+        username = self.page.get_by_label(words["username"], exact=True)
         username.fill(login)
         self.page.get_by_label(words["password"], exact=True).fill(password.reveal())
         self.page.get_by_role("button", name=words["submit"], exact=True).click()

@@ -25,7 +25,11 @@ class EntSacocheLink(Flow):
     def preflight(self, ctx: RunContext) -> None:
         ent_labels(ctx)
 
+    def inputs(self, ctx: RunContext) -> dict:
+        return {"ent": ctx.site_url("ent"), "base": ctx.school_id}
+
     def run(self, ctx: RunContext) -> Outcome:
+        ctx.step("Applications externes, page de « SACoche », configuration du lien")
         site = ent_admin_site(ctx)
         site.open_link_configuration()
         before = bases_shown(site.page_text())
@@ -33,6 +37,7 @@ class EntSacocheLink(Flow):
             return Outcome(UNCHANGED, f"Le lien « SACoche » pointe déjà sur base={ctx.school_id} "
                                       f"({len(before)} structure(s)) : rien à changer.",
                            details={"bases_before": before})
+        ctx.step(f"tout sélectionner, Modifier un ensemble de liens, base={ctx.school_id}, Valider, Enregistrer")
         status = site.configure_base(ctx.school_id)
         return Outcome(DONE, f"Lien « SACoche » configuré avec base={ctx.school_id} ({status}).",
                        details={"bases_before": before, "ent_status": status})

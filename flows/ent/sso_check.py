@@ -24,6 +24,10 @@ class SsoCheck(Flow):
     title = "Vérification : un utilisateur de l'ENT clique sur « SACoche » et est connecté"
     sites = ()
 
+    def inputs(self, ctx: RunContext) -> dict:
+        return {"users": [u.login for u in ctx.school.sso_check], "sacoche": ctx.site_url("sacoche"),
+                "ent": ctx.site_url("ent")}
+
     def preflight(self, ctx: RunContext) -> None:
         ent_labels(ctx)
         if not ctx.school.sso_check:
@@ -37,6 +41,7 @@ class SsoCheck(Flow):
         from flows.sacoche.pages import SsoLanding   # SACoche's side of the check
         results = []
         for user in ctx.school.sso_check:
+            ctx.step(f"{user.login} se connecte à l'ENT et clique sur « SACoche » dans le Bureau")
             page = ctx.isolated_page()
             ent = EntSite(page, ctx.site_url("ent"), ent_labels(ctx))
             ent.log_in(user.login, ctx.password(f"sso:{user.login}"))
@@ -50,7 +55,7 @@ class SsoCheck(Flow):
     def verify(self, ctx: RunContext, outcome: Outcome) -> dict:
         results = ctx.facts["sso_results"]
         names = {}
-        csv_path = ctx.facts.get(ENT_CSV_FACT) or ctx.school.files.ent
+        csv_path = ctx.recall(ENT_CSV_FACT) or ctx.school.files.ent
         if csv_path:
             export = read_ent_csv(csv_path, required_profiles=())
             names = {a.ent_id: f"{a.prenom} {a.nom}" for a in export.accounts}

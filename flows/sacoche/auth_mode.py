@@ -24,6 +24,9 @@ class SacocheAuthMode(Flow):
     def preflight(self, ctx: RunContext) -> None:
         self.wanted_mode(ctx)
 
+    def inputs(self, ctx: RunContext) -> dict:
+        return {"sacoche": ctx.site_url("sacoche"), "mode": self.wanted_mode(ctx)}
+
     def _open(self, ctx: RunContext) -> ConnexionPage:
         page = ConnexionPage(sacoche_site(ctx))
         page.open(ctx.login("sacoche"), ctx.password("sacoche"))
@@ -31,6 +34,7 @@ class SacocheAuthMode(Flow):
 
     def run(self, ctx: RunContext) -> Outcome:
         wanted = self.wanted_mode(ctx)
+        ctx.step("connexion administrateur, page Mode d'identification / Connecteur ENT")
         page = self._open(ctx)
         current = page.current_mode()
         if current == wanted:
@@ -39,6 +43,7 @@ class SacocheAuthMode(Flow):
         if not page.has_option(wanted):
             raise FlowFailed(f"SACoche ne propose pas le mode {wanted} dans « Mode d'identification » "
                              "(version de SACoche différente ?)")
+        ctx.step(f"choix du connecteur {wanted}, puis « Valider ce mode d'identification »", target=page.submit)
         page.choose_mode(wanted)
         feedback = page.save()
         if not feedback.ok:

@@ -28,11 +28,20 @@ class SacocheEntIds(Flow):
     sites = ("sacoche",)
 
     def _csv_path(self, ctx: RunContext) -> Path | None:
-        return ctx.facts.get(ENT_CSV_FACT) or ctx.school.files.ent
+        """The export of this run or of an earlier one (journal), else the configured file."""
+        saved = ctx.recall(ENT_CSV_FACT)
+        if saved and Path(saved).is_file():
+            return Path(saved)
+        return ctx.school.files.ent
+
+    def inputs(self, ctx: RunContext) -> dict:
+        files = ctx.school.files
+        return {"csv": self._csv_path(ctx), "sts": files.sts, "eleves": files.eleves, "responsables": files.responsables}
 
     def preflight(self, ctx: RunContext) -> None:
-        if ctx.school.files.ent is not None:
-            read_ent_csv(ctx.school.files.ent)
+        path = self._csv_path(ctx)
+        if path is not None:
+            read_ent_csv(path)
         elif "ent-accounts-export" not in ctx.planned[:ctx.planned.index(self.name)]:
             raise Refused(f"Pas d'extraction CSV de l'ENT : lancez d'abord « ent-accounts-export » dans la même "
                           f"exécution, ou indiquez le fichier sous schools.{ctx.school_id}.files.ent.")
@@ -41,11 +50,13 @@ class SacocheEntIds(Flow):
         path = self._csv_path(ctx)
         export = read_ent_csv(path)
         page = IdentifierImportPage(sacoche_site(ctx))
+        ctx.step("Importer / Imposer des identifiants, fichier de l'ENT")
         page.open(ctx.login("sacoche"), ctx.password("sacoche"))
         option = page.ent_option()
         if not option or option.endswith("_normal"):
             raise FlowFailed("SACoche n'a pas encore de connecteur ENT enregistré (option « import_id_ent_normal ») : "
                              "lancez d'abord « sacoche-auth-mode ».")
+        ctx.step(f"envoi de {path.name} (appliqué aussitôt par SACoche)", target=page.page.locator("button#import_ent"))
         feedback = page.import_file(option, path)
         if not feedback.ok:
             raise FlowFailed(f"SACoche a refusé le fichier de l'ENT : {feedback.text}")

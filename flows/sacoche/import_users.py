@@ -33,6 +33,14 @@ CHANGE_LINES = [
 ]
 
 
+WHAT_IS_DONE = {
+    "passer_etape_suivante": "passage à l'étape suivante",
+    "envoyer_infos_regroupements": "sélection de toutes les classes / tous les groupes nouveaux",
+    "envoyer_infos_utilisateurs": "sélection de tout ce que SACoche propose",
+    "step53": "récupération des identifiants des nouveaux comptes (avertissement mots de passe)",
+}
+
+
 @dataclass(frozen=True)
 class ImportKind:
     name: str
@@ -68,6 +76,14 @@ class SacocheImportUsers(Flow):
         if mode not in (None, "complet", "partiel"):
             raise Refused(f"Mode d'import « {mode} » inconnu : complet ou partiel.")
 
+    def inputs(self, ctx: RunContext) -> dict:
+        files = ctx.school.files
+        parts = {"file": getattr(files, self.kind.file_key), "mode": ctx.options.get("mode"),
+                 "rules": ctx.school.imports.model_dump()}
+        if self.kind is PARENTS:
+            parts["eleves"] = files.eleves   # parents are kept only for imported students
+        return parts
+
     @property
     def _expected_key(self) -> str:
         return f"{self.name}:expected"
@@ -88,6 +104,8 @@ class SacocheImportUsers(Flow):
         log = StepLog(ctx, self.kind)
         ctx.say(f"    mode {mode} ({'proposé par SACoche' if mode == proposed else 'imposé'}), fichier {expected.path.name}")
         try:
+            ctx.step(f"choix de la catégorie, mode {mode}, envoi de {expected.path.name}",
+                     target=wizard.page.locator(f"button#{self.kind.button}"))
             step = wizard.upload(self.kind.button, expected.path)
             for _ in range(MAX_STEPS):
                 log.record(step)
@@ -119,6 +137,8 @@ class SacocheImportUsers(Flow):
 
     def _advance(self, ctx: RunContext, wizard: ImportWizardPage, step: WizardStep, log: "StepLog") -> WizardStep:
         options = ctx.school.imports
+        ctx.step(f"étape {log.current} de l'assistant, {WHAT_IS_DONE.get(step.control, 'suite')}",
+                 target=wizard.control(step))
         if step.control == "envoyer_infos_regroupements":
             for reference in wizard.new_rows_without_level():
                 if options.unknown_level == "first":

@@ -9,6 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from playwright.sync_api import Page, Response, expect
 
+from bot.browser import private_page
 from bot.errors import FlowFailed
 from bot.retry import RetryAfter, with_retries
 from bot.secrets import Secret
@@ -72,6 +73,12 @@ class SacocheSite:
 
     # Login -----------------------------------------------------------------------------
     def log_in(self, login: str, password: Secret) -> None:
+        # The password is typed in a private context (never traced nor filmed); the session
+        # cookie then carries over to this page's context.
+        with private_page(self.page) as private:
+            SacocheSite(private, self.base_url, self.base)._log_in_here(login, password)
+
+    def _log_in_here(self, login: str, password: Secret) -> None:
         # `mode=normal` shows the SACoche form even once the school uses an ENT (the ENT radio
         # would otherwise be pre-checked and the password fields hidden).
         self.page.goto(self.url(f"base={self.base}&mode=normal"))
@@ -218,9 +225,11 @@ class ImportWizardPage:
                  if text.strip()]
         return WizardStep(kind, target, lines)
 
+    def control(self, step: WizardStep):
+        return self.page.locator({"step53": "#form_bilan a.step53"}.get(step.control, f"#form_bilan a#{step.control}"))
+
     def go_on(self, step: WizardStep) -> WizardStep:
-        selector = {"step53": "#form_bilan a.step53"}.get(step.control, f"#form_bilan a#{step.control}")
-        self.page.locator(selector).click()
+        self.control(step).click()
         return self.settle()
 
     # Step 31/41 -------------------------------------------------------------------------------

@@ -96,10 +96,28 @@ def create_app(state_dir: Path, today: date | None = None) -> Flask:
     counter_lock = threading.Lock()
 
     @app.before_request
-    def count_request() -> None:
+    def count_request():
         if not request.path.startswith(("/_sim/", "/static/")):
             with counter_lock:
                 counter["requests"] += 1
+                return injected_failure()
+        return None
+
+    def has_body() -> bool:
+        # Reading request.form consumes the body: look at the parsed form first.
+        return bool(request.form) or bool(request.files) or bool(request.get_data(cache=True))
+
+    def injected_failure():
+        """Fault `http_500`: [{"page": …, "form": {field: value}, "times": n}] answers HTTP 500
+        to the matching requests, n times (a site failing in the middle of a wizard)."""
+        for rule in app.config["FAULTS"].get("http_500", []):
+            if rule.get("times", 1) <= 0 or request.args.get("page", "") != rule.get("page", ""):
+                continue
+            if any(request.form.get(field) != str(value) for field, value in rule.get("form", {}).items()):
+                continue
+            rule["times"] = rule.get("times", 1) - 1
+            return Response("Internal Server Error", status=500)
+        return None
 
     # Sessions ----------------------------------------------------------------------------
     @app.before_request
@@ -374,7 +392,7 @@ def create_app(state_dir: Path, today: date | None = None) -> Flask:
         if user["profil"] != "ADM":
             reset_session()
             return answer(False, MSG_WRONG_PROFILE)
-        if request.get_data() and (request.values.get("csrf") or "") != g.session.get("csrf", {}).get(page):
+        if has_body() and (request.values.get("csrf") or "") != g.session.get("csrf", {}).get(page):
             return answer(False, MSG_CSRF)
         if page == "administrateur_etabl_connexion":
             return ajax_etabl_connexion(user["base"])
@@ -385,7 +403,7 @@ def create_app(state_dir: Path, today: date | None = None) -> Flask:
         return answer(False, MSG_BAD_DATA)
 
     def ajax_fichier_identifiant(base: int):
-        if not request.get_data() and not request.files:
+        if not has_body():
             return answer(False, "Aucune donnée reçue ! Fichier trop lourd ? Taille maximale autorisée dépassée ?")
         params = store.params(base)
         choice = request.form.get("f_choix_principal", "")
@@ -400,7 +418,7 @@ def create_app(state_dir: Path, today: date | None = None) -> Flask:
         return answer(True, ent_ids.import_ent(store, base, upload.read(), params["connexion_nom"]))
 
     def ajax_fichier_user(base: int):
-        if not request.get_data() and not request.files:
+        if not has_body():
             return answer(False, "Aucune donnée reçue ! Fichier trop lourd ? Taille maximale autorisée dépassée ?")
         form = request.form
         kind = CATEGORIES.get(form.get("f_action", ""))

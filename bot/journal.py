@@ -1,0 +1,78 @@
+"""Per-school journal (under the state folder, never in the repo): the outcome of each flow, a
+fingerprint of its inputs, what it verified, and the few facts a later run needs (such as where
+the ENT export was saved). `full-onboarding` reads it to resume after a failure and to skip
+finished flows whose inputs did not change. It never holds a secret: flows put only statuses,
+counts, names of files and verified facts in it."""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from datetime import datetime
+from pathlib import Path
+
+from .secrets import redact
+
+FINISHED = ("done", "unchanged")
+
+
+def fingerprint(parts: dict) -> str:
+    """A hash of a flow's inputs: file contents are hashed, other values taken as they are."""
+    digest = hashlib.sha256()
+    for key in sorted(parts):
+        value = parts[key]
+        digest.update(key.encode())
+        if isinstance(value, Path):
+            if value.is_file():
+                with value.open("rb") as handle:
+                    for block in iter(lambda: handle.read(1 << 20), b""):
+                        digest.update(block)
+            else:
+                digest.update(b"<absent>")
+        else:
+            digest.update(json.dumps(value, sort_keys=True, default=str).encode())
+    return digest.hexdigest()
+
+
+class Journal:
+    def __init__(self, state_dir: Path, school_id: str):
+        self.path = Path(state_dir) / "journal" / f"{school_id}.json"
+        self.school_id = school_id
+        self.data = {"school": school_id, "flows": {}, "facts": {}}
+        if self.path.is_file():
+            try:
+                self.data = json.loads(self.path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                # A damaged journal only costs re-running flows, which are idempotent.
+                self.data = {"school": school_id, "flows": {}, "facts": {}}
+
+    def entry(self, flow: str) -> dict | None:
+        return self.data["flows"].get(flow)
+
+    def finished_with(self, flow: str, inputs: str) -> dict | None:
+        """The journal entry when the flow finished with these very inputs, else None."""
+        entry = self.entry(flow)
+        if entry and entry.get("status") in FINISHED and entry.get("inputs") == inputs:
+            return entry
+        return None
+
+    @property
+    def facts(self) -> dict:
+        return self.data.setdefault("facts", {})
+
+    def record(self, flow: str, status: str, inputs: str, summary: str, verified: dict, run_dir: Path) -> None:
+        self.data["flows"][flow] = {
+            "status": status, "inputs": inputs, "summary": summary, "verified": verified,
+            "run_dir": str(run_dir), "at": datetime.now().isoformat(timespec="seconds"),
+        }
+        self.save()
+
+    def save(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        text = redact(json.dumps(self.data, ensure_ascii=False, indent=2, default=str))
+        # Write then rename: a run killed mid-write must not leave half a journal.
+        handle, temp = tempfile.mkstemp(dir=self.path.parent, prefix=".journal-", suffix=".json")
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.replace(temp, self.path)

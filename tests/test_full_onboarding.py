@@ -1,0 +1,174 @@
+"""full-onboarding: the whole guide in one command, resumable, selectable, several schools;
+checked against both simulators' state."""
+from __future__ import annotations
+
+import json
+import zipfile
+from collections import Counter
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from conftest import DEMO, ent_state, post_json, sim_state
+from sim import datagen
+from sim.ent.seed import DEMO_ENT_ADMIN, demo_password
+from sim.seed import DEMO_SCHOOLS, sso_check_logins
+
+ALL_FLOWS = ["ent-accounts-export", "sacoche-auth-mode", "sacoche-import-teachers", "sacoche-import-students",
+             "sacoche-import-parents", "sacoche-ent-ids", "ent-sacoche-link", "sso-check"]
+YEAR = date.today().year if date.today().month >= 8 else date.today().year - 1
+
+
+@pytest.fixture
+def school(sims, bot, tmp_path):
+    """School 123 configured with the simulators' own synthetic school and every password."""
+    files = datagen.write_school_files(sims.school_data, tmp_path / "files")
+    checkers = sso_check_logins(sims.school_data)
+    config = bot.config_data["schools"]["123"]
+    config["files"] = {key: str(path) for key, path in files.items()}
+    config["sso_check"] = [{"login": login} for login in checkers]
+    bot.write_config()
+    bot.store_password(DEMO.sacoche_admin_password)
+    bot.store_password(DEMO_ENT_ADMIN[1], site="ent")
+    for login in checkers:
+        bot.store_password(demo_password(login), site=f"sso:{login}")
+    return bot
+
+
+def onboard(bot, *extra: str, code: int = 0) -> dict:
+    result = bot("full-onboarding", "--school", "123", "--json", *extra)
+    assert result.code == code, result.stdout[-3000:] + result.stderr[-3000:]
+    return result.report
+
+
+def statuses(report: dict) -> dict:
+    return {flow["name"]: flow["status"] for flow in report["flows"]}
+
+
+def users(state: dict, profiles: set[str]) -> list[dict]:
+    return [u for u in state["users"] if u["profil"] in profiles and not u["sortie"]]
+
+
+def test_full_onboarding_agrees_with_both_sites_then_skips_what_is_done(sims, school):
+    report = onboard(school)
+    assert report["status"] == "success"
+    assert list(statuses(report)) == ALL_FLOWS
+    state = sim_state(sims)["schools"]["123"]
+    counts = report["counts"]
+    assert counts["students_users_added"] == len(users(state, {"ELV"}))
+    assert counts["parents_users_added"] == len(users(state, {"TUT"}))
+    assert counts["teachers_users_added"] == len(users(state, {"ENS", "DIR", "EDU", "DOC"}))
+    assert counts["ent_ids_set"] == sum(1 for u in state["users"] if u["id_ent"])
+    sacoche_app = next(app for app in ent_state(sims)["apps"] if app["kind"] == "sacoche")
+    assert {row["value"] for row in sacoche_app["links"]} == {"123"}
+    run_dir = Path(report["run_dir"])
+    assert (run_dir / "report.html").is_file() and (run_dir / "03-sacoche-import-teachers.trace.zip").is_file()
+    # The journal holds outcomes, never a secret.
+    journal = (school.tmp_path / "state" / "journal" / "123.json").read_text(encoding="utf-8")
+    assert json.loads(journal)["flows"]["sso-check"]["status"] == "done"
+    assert DEMO.sacoche_admin_password not in journal and DEMO_ENT_ADMIN[1] not in journal
+
+    again = onboard(school)
+    assert set(statuses(again).values()) == {"skipped"}
+    assert sim_state(sims)["schools"]["123"]["users"] == state["users"]
+
+    forced = onboard(school, "--force")
+    assert statuses(forced)["sacoche-import-students"] == "unchanged"
+    assert statuses(forced)["ent-sacoche-link"] == "unchanged"
+    assert len(sim_state(sims)["schools"]["123"]["users"]) == len(state["users"])
+
+
+def test_a_run_broken_in_the_students_wizard_resumes_without_duplicates(sims, school):
+    # Step 61 comes after the accounts were created at step 52: the worst place to stop.
+    post_json(sims.sacoche_url + "_sim/faults",
+              {"http_500": [{"page": "administrateur_fichier_user", "times": 1,
+                            "form": {"f_step": "61", "f_action": "siecle_eleves_oui"}}]})
+    broken = onboard(school, code=3)
+    assert statuses(broken)["sacoche-import-students"] == "failed"
+    assert "étape 61" in broken["flows"][-1]["details"]["summary"]
+    assert "sacoche-ent-ids" not in statuses(broken)
+    created = users(sim_state(sims)["schools"]["123"], {"ELV"})
+    assert created   # half done: accounts exist, their groups do not
+
+    resumed = onboard(school)
+    assert resumed["status"] == "success"
+    assert statuses(resumed)["sacoche-import-teachers"] == "skipped"
+    assert statuses(resumed)["sacoche-import-students"] in ("done", "unchanged")
+    state = sim_state(sims)["schools"]["123"]
+    students = users(state, {"ELV"})
+    data = sims.school_data
+    wanted = {s.eleve_id: sorted(s.groups) for s in data.students if s.division and not s.date_sortie}
+    assert Counter(u["sconet_id"] for u in students) == Counter(list(wanted))    # no duplicate, none missing
+    assert {u["sconet_id"]: u["groupes"] for u in students} == wanted           # and the memberships are there
+
+
+def test_only_and_from_do_what_they_say(sims, school):
+    only = onboard(school, "--only", "sacoche-auth-mode,ent-sacoche-link")
+    assert list(statuses(only)) == ["sacoche-auth-mode", "ent-sacoche-link"]
+    assert sim_state(sims)["schools"]["123"]["params"]["connexion_mode"] == "cas"
+    assert users(sim_state(sims)["schools"]["123"], {"ELV"}) == []
+    rest = onboard(school, "--only", "sacoche-import-teachers,sacoche-import-students",
+                   "--from", "sacoche-import-students")
+    assert list(statuses(rest)) == ["sacoche-import-students"]   # --from cuts what --only chose
+    state = sim_state(sims)["schools"]["123"]
+    assert users(state, {"ELV"}) and users(state, {"ENS"}) == []
+    bad = school("full-onboarding", "--school", "123", "--from", "nowhere")
+    assert bad.code == 2 and "--from : étape inconnue « nowhere »" in bad.stderr
+
+
+def test_a_batch_of_three_schools_with_one_broken_file(sims, bot, tmp_path):
+    flows = "sacoche-auth-mode,sacoche-import-teachers,sacoche-import-students"
+    for school in DEMO_SCHOOLS:
+        data = datagen.generate_school(datagen.SchoolSpec(uai=school.uai, year=YEAR, students=8, teachers=3,
+                                                          seed=school.base))
+        files = datagen.write_school_files(data, tmp_path / str(school.base))
+        if school.base == 124:
+            files["eleves"].write_bytes(b"<?xml version='1.0'?><BEE_ELEVES><PARAMETRES>")   # truncated export
+        config = bot.config_data["schools"].setdefault(str(school.base), json.loads(json.dumps(
+            bot.config_data["schools"]["123"])))
+        config.update({"name": school.name, "uai": school.uai, "department": school.department,
+                       "files": {key: str(path) for key, path in files.items()}})
+        config["accounts"]["sacoche"] = {"login": school.sacoche_admin_login}
+        bot.write_config()
+        bot.store_password(school.sacoche_admin_password, school=str(school.base))
+    result = bot("full-onboarding", "--all", "--only", flows, "--parallel", "2")
+    assert result.code == 2, result.stderr
+    table = result.stdout.split("\n")
+    assert any(line.split()[:2] == ["123", "réussite"] for line in table)
+    assert any(line.split()[:2] == ["125", "réussite"] for line in table)
+    assert any(line.split()[:2] == ["124", "refusé"] for line in table)
+    assert "Fichier SIECLE des élèves" in result.stderr
+    state = sim_state(sims)["schools"]
+    assert users(state["123"], {"ELV"}) and users(state["125"], {"ELV"})
+    assert users(state["124"], {"ELV"}) == [] and state["124"]["params"]["connexion_mode"] == "normal"
+
+
+def test_video_without_ffmpeg_is_refused_clearly_or_recorded(sims, school):
+    result = school("full-onboarding", "--school", "123", "--video", "--only", "sacoche-auth-mode", "--json")
+    if result.code == 2:   # this machine has no Playwright ffmpeg (it cannot be downloaded here)
+        assert "La vidéo (--video) demande le ffmpeg de Playwright" in result.stderr
+        assert sim_state(sims)["requests"] == 0 and ent_state(sims)["requests"] == 0
+    else:
+        assert result.code == 0
+        assert list(Path(result.report["run_dir"]).rglob("*.webm"))
+
+
+def test_no_secret_in_any_artifact_of_a_recorded_run(sims, school):
+    report = onboard(school)
+    run_dir = Path(report["run_dir"])
+    secrets = [DEMO.sacoche_admin_password, DEMO_ENT_ADMIN[1],
+               *(demo_password(u["login"]) for u in school.config_data["schools"]["123"]["sso_check"])]
+    artifacts = [p for p in [*run_dir.rglob("*"), *(school.tmp_path / "state").rglob("*")] if p.is_file()]
+    assert sum(p.name.endswith(".trace.zip") for p in artifacts) == len(ALL_FLOWS)
+    blobs = 0
+    for path in artifacts:
+        contents = [path.read_bytes()]
+        if path.suffix == ".zip":
+            with zipfile.ZipFile(path) as archive:
+                contents += [archive.read(name) for name in archive.namelist()]
+        for content in contents:
+            blobs += 1
+            for secret in secrets:
+                assert secret.encode() not in content, f"{secret!r} found in {path}"
+    assert blobs > 100
