@@ -32,6 +32,12 @@ BANNER_SCRIPT = """
 HIGHLIGHT = "el => { el.style.outline = '4px solid #e76f51'; el.style.outlineOffset = '2px'; }"
 
 
+def ask_on_stderr(prompt: str) -> str:
+    """Like input(), but the prompt goes to stderr: stdout stays clean for --json."""
+    print(prompt, end="", file=sys.stderr, flush=True)
+    return sys.stdin.readline()
+
+
 class Console:
     def __init__(self, quiet: bool = False, headed: bool = False, step_mode: str | None = None,
                  prefix: str = "", ask: Callable[[str], str] | None = None, out=None):
@@ -39,7 +45,7 @@ class Console:
         self.headed = headed
         self.step_mode = step_mode          # None, "flow" or "fine"
         self.prefix = prefix
-        self.ask = ask or input
+        self.ask = ask or ask_on_stderr
         self.out = out or sys.stderr
         self.banner = ""
         self.flow_label = ""

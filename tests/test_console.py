@@ -1,0 +1,43 @@
+"""What support staff see: the step banner and the outline in the page (headed mode), and the
+--step pauses. The banner logic is the same headless, so a headless Chromium can check it."""
+from __future__ import annotations
+
+import io
+
+from playwright.sync_api import Page, expect
+
+from bot.console import Console
+from conftest import DEMO
+
+
+def test_banner_names_the_step_survives_navigation_and_outlines_the_target(page: Page, sims):
+    console = Console(headed=True, out=io.StringIO())
+    console.attach(page.context)
+    page.goto(f"{sims.sacoche_url}?id=123")
+    console.flow(4, 8, "SACoche : import des élèves (SIECLE)", page=page)
+    banner = page.locator("#sacoche-bot-banner")
+    expect(banner).to_have_text("🤖 Étape 4/8 — SACoche : import des élèves (SIECLE)")
+    console.step("étape 31 de l'assistant, sélection de toutes les classes", page=page,
+                 target=page.locator("#f_submit"))
+    expect(banner).to_have_text("🤖 Étape 4/8 — SACoche : import des élèves (SIECLE) : "
+                                "étape 31 de l'assistant, sélection de toutes les classes")
+    assert "solid" in page.locator("#f_submit").evaluate("el => el.style.outline")
+    expect(banner).to_have_css("pointer-events", "none")    # never in the way of a click
+    page.goto(f"{sims.ent_url}")                             # another origin, a new document
+    expect(page.locator("#sacoche-bot-banner")).to_contain_text("étape 31 de l'assistant")
+
+
+def test_headless_runs_leave_the_pages_untouched(page: Page, sims):
+    console = Console(headed=False, out=io.StringIO())
+    console.attach(page.context)
+    page.goto(f"{sims.sacoche_url}?id=123")
+    console.flow(1, 1, "x", page=page)
+    expect(page.locator("#sacoche-bot-banner")).to_have_count(0)
+
+
+def test_step_mode_waits_for_enter_before_each_flow(sims, bot):
+    bot.store_password(DEMO.sacoche_admin_password)
+    result = bot("full-onboarding", "--school", "123", "--only", "sacoche-auth-mode", "--step", stdin="\n")
+    assert result.code == 0, result.stderr
+    assert "Prochaine étape : Étape 1/1 — SACoche : mode d'identification par l'ENT." in result.stderr
+    assert "Appuyez sur Entrée pour continuer" in result.stderr
