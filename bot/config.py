@@ -69,6 +69,9 @@ class BrowserConfig(Strict):
     slow_mo_ms: int = Field(0, ge=0, le=10_000)
     action_timeout_ms: int = Field(15_000, ge=1_000, le=600_000)
     navigation_timeout_ms: int = Field(30_000, ge=1_000, le=600_000)
+    # A flow that failed for a passing reason (lost session, server error, slow site) is run
+    # again from its start, at most this many times, with a growing pause.
+    retries: int = Field(2, ge=0, le=5)
 
 
 class AccountConfig(Strict):

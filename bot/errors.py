@@ -21,8 +21,13 @@ class Refused(BotError):
 
 
 class FlowFailed(BotError):
-    """A flow could not do its work on a site."""
+    """A flow could not do its work on a site. `transient`: the site may well succeed if the
+    flow is simply run again from its start (lost session, server error, network)."""
     exit_code = EXIT_FLOW_FAILED
+
+    def __init__(self, message: str, transient: bool = False):
+        super().__init__(message)
+        self.transient = transient
 
 
 class VerificationMismatch(BotError):

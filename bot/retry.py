@@ -33,3 +33,15 @@ def with_retries(attempt: Callable[[], T], *, attempts: int = 3, max_wait_s: flo
                 on_wait(wait, delay.reason)
             time.sleep(wait)
     raise AssertionError("unreachable")
+
+
+def backoff_s(attempt: int, base_s: float = 1.0, cap_s: float = 15.0) -> float:
+    """The wait before retry number `attempt` (1, 2, …): 1 s, 3 s, 9 s… capped."""
+    return min(base_s * 3 ** (attempt - 1), cap_s)
+
+
+def wait_before_retry(attempt: int) -> float:
+    """Sleep the backoff of a bounded retry (the caller bounds the number of attempts)."""
+    seconds = backoff_s(attempt)
+    time.sleep(seconds)
+    return seconds

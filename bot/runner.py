@@ -16,10 +16,12 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from . import report
 from .browser import BrowserSession
 from .config import BotConfig
-from .errors import EXIT_FLOW_FAILED, EXIT_MISMATCH, EXIT_OK, EXIT_REFUSED, BotError, VerificationMismatch
+from .errors import (EXIT_FLOW_FAILED, EXIT_MISMATCH, EXIT_OK, EXIT_REFUSED, BotError, FlowFailed,
+                     VerificationMismatch)
 from .console import Console
 from .flow import Flow, RunContext
 from .journal import FINISHED, Journal, fingerprint
+from .retry import wait_before_retry
 from .secrets import redact
 
 FAILED = "failed"
@@ -154,22 +156,23 @@ def run_school(config: BotConfig, school_id: str, flows: Sequence[Flow], options
 
 
 def _run_one(ctx: RunContext, flow: Flow, number: int) -> FlowResult:
+    """Run and verify one flow. A passing failure (lost session, server error, timeout,
+    network) runs the whole flow again from its start: every flow is written so that this is
+    safe (see each flow's `retry_safe` note), and a wizard cut in the middle is restarted
+    rather than resumed, because SACoche keeps its state per session."""
     started = time.monotonic()
-    status, summary, details, counts = FAILED, "", {}, {}
-    try:
-        outcome = flow.run(ctx)
-        details, counts = dict(outcome.details), dict(outcome.counts)
-        details["verified"] = flow.verify(ctx, outcome)
-        status, summary = outcome.status, outcome.summary
-    except VerificationMismatch as exc:
-        status, summary = MISMATCH, f"Vérification en échec : {exc.message}"
-    except BotError as exc:
-        summary = exc.message
-    except PlaywrightTimeout as exc:
-        summary = ("Délai dépassé en attendant la page (site lent ou page différente de celle "
-                   f"attendue) : {_first_line(exc)}{_awaited(exc)}")
-    except PlaywrightError as exc:
-        summary = f"Erreur du navigateur : {_first_line(exc)}"
+    attempts = ctx.config.browser.retries + 1
+    notes = []
+    for attempt in range(1, attempts + 1):
+        status, summary, details, counts, transient = _attempt(ctx, flow)
+        if status not in (FAILED,) or not transient or attempt == attempts:
+            break
+        waited = wait_before_retry(attempt)
+        notes.append(f"Essai {attempt} en échec ({summary}) ; nouvel essai depuis le début après {waited:.0f} s.")
+        ctx.say(f"    ↻ {notes[-1]}")
+    if notes:
+        details.setdefault("notes", [])
+        details["notes"] = [*notes, *details["notes"]]
     shot_name = f"{number:02d}-{flow.name}{'' if status not in (FAILED, MISMATCH) else '-echec'}.png"
     screenshot = None
     try:
@@ -180,6 +183,27 @@ def _run_one(ctx: RunContext, flow: Flow, number: int) -> FlowResult:
     return FlowResult(name=flow.name, title=flow.title, status=status, summary=redact(summary),
                       duration_s=round(time.monotonic() - started, 2), details=details,
                       counts=counts, screenshot=screenshot)
+
+
+def _attempt(ctx: RunContext, flow: Flow) -> tuple[str, str, dict, dict, bool]:
+    """One run + verification: (status, summary, details, counts, transient)."""
+    try:
+        outcome = flow.run(ctx)
+        details, counts = dict(outcome.details), dict(outcome.counts)
+        details["verified"] = flow.verify(ctx, outcome)
+        return outcome.status, outcome.summary, details, counts, False
+    except VerificationMismatch as exc:
+        return MISMATCH, f"Vérification en échec : {exc.message}", {}, {}, False
+    except FlowFailed as exc:
+        return FAILED, exc.message, {}, {}, exc.transient
+    except BotError as exc:
+        return FAILED, exc.message, {}, {}, False
+    except PlaywrightTimeout as exc:
+        return FAILED, ("Délai dépassé en attendant la page (site lent ou page différente de celle "
+                        f"attendue) : {_first_line(exc)}{_awaited(exc)}"), {}, {}, True
+    except PlaywrightError as exc:
+        # net::ERR_… : the server went away or the network broke; anything else is not passing.
+        return FAILED, f"Erreur du navigateur : {_first_line(exc)}", {}, {}, "net::ERR_" in str(exc)
 
 
 def _awaited(exc: Exception) -> str:

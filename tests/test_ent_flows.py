@@ -109,6 +109,8 @@ def test_sso_check_fails_clearly_when_an_identifier_is_wrong(sims, onboarded):
 def test_a_renamed_ent_label_is_fixed_by_a_config_override_alone(sims, onboarded):
     bot = onboarded
     post_json(sims.ent_url + "_sim/labels", {"external_apps.edit_links": "Modifier plusieurs liens"})
+    bot.config_data["browser"] = {**bot.config_data.get("browser", {}), "retries": 0, "action_timeout_ms": 5000}
+    bot.write_config()
     failed = bot("run", "ent-sacoche-link", "--school", "123", "--json")
     assert failed.code == 3
     assert "Modifier un ensemble de liens" in failed.report["flows"][0]["details"]["summary"]

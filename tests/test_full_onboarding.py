@@ -82,7 +82,7 @@ def test_full_onboarding_agrees_with_both_sites_then_skips_what_is_done(sims, sc
 def test_a_run_broken_in_the_students_wizard_resumes_without_duplicates(sims, school):
     # Step 61 comes after the accounts were created at step 52: the worst place to stop.
     post_json(sims.sacoche_url + "_sim/faults",
-              {"http_500": [{"page": "administrateur_fichier_user", "times": 1,
+              {"http_500": [{"page": "administrateur_fichier_user", "times": 3,   # beyond the 2 retries
                             "form": {"f_step": "61", "f_action": "siecle_eleves_oui"}}]})
     broken = onboard(school, code=3)
     assert statuses(broken)["sacoche-import-students"] == "failed"

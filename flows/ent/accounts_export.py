@@ -11,6 +11,7 @@ from .common import ENT_CSV_FACT, ent_admin_site, ent_labels
 
 
 class EntAccountsExport(Flow):
+    # Retry-safe: read-only on the ENT.
     name = "ent-accounts-export"
     title = "ENT : extraction CSV complète des identifiants"
     sites = ("ent",)

@@ -20,6 +20,7 @@ def normal(text: str) -> list[str]:
 
 
 class SsoCheck(Flow):
+    # Retry-safe: read-only on both sites (the CNIL page is never accepted).
     name = "sso-check"
     title = "Vérification : un utilisateur de l'ENT clique sur « SACoche » et est connecté"
     sites = ()

@@ -6,7 +6,7 @@ from bot.errors import FlowFailed, VerificationMismatch
 from bot.flow import DONE, UNCHANGED, Flow, Outcome, RunContext
 
 from .connectors import connector_option
-from .pages import ConnexionPage, SacocheSite
+from .pages import ConnexionPage, SacocheSite, is_transient
 
 
 def sacoche_site(ctx: RunContext) -> SacocheSite:
@@ -14,6 +14,7 @@ def sacoche_site(ctx: RunContext) -> SacocheSite:
 
 
 class SacocheAuthMode(Flow):
+    # Retry-safe: saving the same mode twice leaves the same settings.
     name = "sacoche-auth-mode"
     title = "SACoche : mode d'identification par l'ENT"
     sites = ("sacoche",)
@@ -47,7 +48,8 @@ class SacocheAuthMode(Flow):
         page.choose_mode(wanted)
         feedback = page.save()
         if not feedback.ok:
-            raise FlowFailed(f"SACoche a refusé le mode {wanted} : {feedback.text}")
+            raise FlowFailed(f"SACoche a refusé le mode {wanted} : {feedback.text}",
+                             transient=is_transient(feedback.text))
         return Outcome(DONE, f"Mode d'identification passé de {current} à {wanted} ({feedback.text}).",
                        details={"mode": wanted, "previous_mode": current})
 

@@ -12,7 +12,7 @@ from bot.flow import DONE, UNCHANGED, Flow, Outcome, RunContext
 
 from ..ent.common import ENT_CSV_FACT
 from .auth_mode import sacoche_site
-from .pages import IdentifierImportPage, UserListPage
+from .pages import IdentifierImportPage, UserListPage, is_transient
 
 REASONS = {
     "homonymes trouvés dans la base : traiter ce cas manuellement": "homonyms",
@@ -23,6 +23,8 @@ LIST_PAGES = ("administrateur_professeur", "administrateur_eleve", "administrate
 
 
 class SacocheEntIds(Flow):
+    # Retry-safe: importing the same file again gives each matched account the id it already
+    # has ("identifiant d'ENT identique").
     name = "sacoche-ent-ids"
     title = "SACoche : import des identifiants de l'ENT"
     sites = ("sacoche",)
@@ -59,7 +61,8 @@ class SacocheEntIds(Flow):
         ctx.step(f"envoi de {path.name} (appliqué aussitôt par SACoche)", target=page.page.locator("button#import_ent"))
         feedback = page.import_file(option, path)
         if not feedback.ok:
-            raise FlowFailed(f"SACoche a refusé le fichier de l'ENT : {feedback.text}")
+            raise FlowFailed(f"SACoche a refusé le fichier de l'ENT : {feedback.text}",
+                             transient=is_transient(feedback.text))
         report = page.report()
         ctx.artifact_path("identifiants_ent_rapport.html").write_text(page.report_html(), encoding="utf-8")
         refused = {kind: [] for kind in REASONS.values()}

@@ -13,7 +13,7 @@ from bot.flow import DONE, UNCHANGED, Flow, Outcome, RunContext
 
 from .auth_mode import sacoche_site
 from .expected import expected_people
-from .pages import IMPORT_DONE, ImportWizardPage, UserListPage, WizardRefusal, WizardStep
+from .pages import IMPORT_DONE, ImportWizardPage, UserListPage, WizardRefusal, WizardStep, is_transient
 
 MAX_STEPS = 20   # the longest wizard has 12 steps: more means SACoche is looping
 
@@ -62,6 +62,9 @@ PARENTS = ImportKind("sacoche-import-parents", "SACoche : import des parents (SI
 
 
 class SacocheImportUsers(Flow):
+    # Retry-safe: SACoche only writes at the validation steps (32, 42, 52, 62, 72, 82) and
+    # matches people by their SIECLE/STS id first, so running the wizard again from its start
+    # after a cut finds the accounts already created and adds nobody twice.
     sites = ("sacoche",)
 
     def __init__(self, kind: ImportKind):
@@ -116,7 +119,7 @@ class SacocheImportUsers(Flow):
                 raise FlowFailed(f"L'assistant d'import ne s'est pas terminé après {MAX_STEPS} étapes.")
         except WizardRefusal as refusal:
             raise FlowFailed(f"SACoche a refusé l'import des {self.kind.noun} à l'étape {log.current} : "
-                             f"{refusal}") from None
+                             f"{refusal}", transient=is_transient(str(refusal))) from None
         if not any(IMPORT_DONE in line for line in log.all_lines):
             raise FlowFailed("L'assistant est revenu au départ sans annoncer la fin de l'import.")
         changed = any(log.counts.get(key, 0) for key in (

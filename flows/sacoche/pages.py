@@ -14,6 +14,16 @@ from bot.errors import FlowFailed
 from bot.retry import RetryAfter, with_retries
 from bot.secrets import Secret
 
+# Answers after which running the flow again from its start is expected to work: the page's own
+# message when a request failed (server error, network), and the lost-session answers.
+TRANSIENT_MESSAGES = ("Échec de la connexion", "Session absente / perdue / expirée",
+                      "Authentification manquante ou perdue", "Jeton CSRF invalide")
+
+
+def is_transient(message: str) -> bool:
+    return any(part in message for part in TRANSIENT_MESSAGES)
+
+
 # SACoche's anti brute-force answer; the delay (2 s, +1 per failure) is in the message.
 PLEASE_WAIT = re.compile(r"Sécurité : patienter (\d+)s")
 LOADER = re.compile(r"\bloader\b")

@@ -100,7 +100,7 @@ def create_app(state_dir: Path, today: date | None = None) -> Flask:
         if not request.path.startswith(("/_sim/", "/static/")):
             with counter_lock:
                 counter["requests"] += 1
-                return injected_failure()
+            return injected_failure()
         return None
 
     def has_body() -> bool:
@@ -108,16 +108,30 @@ def create_app(state_dir: Path, today: date | None = None) -> Flask:
         return bool(request.form) or bool(request.files) or bool(request.get_data(cache=True))
 
     def injected_failure():
-        """Fault `http_500`: [{"page": …, "form": {field: value}, "times": n}] answers HTTP 500
-        to the matching requests, n times (a site failing in the middle of a wizard)."""
-        for rule in app.config["FAULTS"].get("http_500", []):
+        """Test faults, each a list of rules {"page": …, "form": {field: value}, "times": n}
+        matched against the request (the site failing in the middle of a wizard):
+        `http_500` answers HTTP 500; `expire_session` ends the session first (SACoche's
+        inactivity logout); `delay` waits `seconds` before answering (a slow rentrée)."""
+        faults = app.config["FAULTS"]
+        if _take(faults.get("delay", [])):
+            rule = _take.last
+            threading.Event().wait(float(rule.get("seconds", 2)))   # the simulated site is slow
+        if _take(faults.get("expire_session", [])):
+            g.expire_session = True
+        if _take(faults.get("http_500", [])):
+            return Response("Internal Server Error", status=500)
+        return None
+
+    def _take(rules) -> bool:
+        for rule in rules:
             if rule.get("times", 1) <= 0 or request.args.get("page", "") != rule.get("page", ""):
                 continue
             if any(request.form.get(field) != str(value) for field, value in rule.get("form", {}).items()):
                 continue
             rule["times"] = rule.get("times", 1) - 1
-            return Response("Internal Server Error", status=500)
-        return None
+            _take.last = rule
+            return True
+        return False
 
     # Sessions ----------------------------------------------------------------------------
     @app.before_request
@@ -132,6 +146,10 @@ def create_app(state_dir: Path, today: date | None = None) -> Flask:
             session_id, data = secrets.token_hex(16), {"probleme": "Appel anormal : navigateur différent."}
         data["user_agent"] = request.headers.get("User-Agent", "")
         g.session_id, g.session = session_id, data
+        if getattr(g, "expire_session", False):
+            # Fault: the server lost the session (as after SACoche's inactivity logout).
+            store.delete_session(session_id)
+            g.session_id, g.session = secrets.token_hex(16), {"user_agent": data["user_agent"]}
 
     @app.after_request
     def save_session(response: Response) -> Response:
