@@ -12,6 +12,9 @@ from pathlib import Path
 from ..errors import Refused
 
 REQUIRED_PROFILES = ("Eleve", "Enseignant", "Parent")
+# A cell starting like this is a formula for a spreadsheet (CSV injection): an ENT never
+# exports one, and SACoche would store it as an identifier shown to staff.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 MAX_BYTES = 20 * 1024 * 1024
 
 
@@ -79,6 +82,12 @@ def read_ent_csv(path: Path | str, required_profiles=REQUIRED_PROFILES) -> EntCs
         if len(row) < 4 or not row[0].strip() or not row[2].strip() or not row[3].strip():
             continue   # SACoche skips such lines silently too
         accounts.append(EntAccount(row[0].strip(), row[1].strip(), row[2].strip(), row[3].strip()))
+    suspicious = [f"{a.ent_id};{a.nom};{a.prenom}" for a in accounts
+                  if any(cell.startswith(FORMULA_START) or "<" in cell or ">" in cell
+                         for cell in (a.ent_id, a.nom, a.prenom))]
+    if suspicious:
+        raise Refused(f"{where} : {len(suspicious)} ligne(s) suspecte(s) (formule de tableur ou balise HTML), "
+                      f"refusée(s) par sécurité : {', '.join(s[:60] for s in suspicious[:3])}")
     if not accounts:
         raise Refused(f"{where} : aucun compte utilisable (identifiant, nom et prénom en colonnes 1, 3 et 4).")
     found = {a.profile for a in accounts}
