@@ -138,7 +138,7 @@ def list_flows() -> int:
     return EXIT_OK
 
 
-def run_options(args, skip_finished: bool) -> "RunOptions":
+def run_options(args, skip_finished: bool):
     from .runner import RunOptions
     return RunOptions(headed=args.headed, slow_mo_ms=args.slow_mo, mode=args.mode, step_mode=args.step,
                       video=args.video, trace=not args.no_trace, quiet=args.quiet,

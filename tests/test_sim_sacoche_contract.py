@@ -3,7 +3,6 @@ and answers from ../shared/spec), so that selectors written against it are those
 site. Driven with pytest-playwright's own page in a real Chromium."""
 from __future__ import annotations
 
-import re
 from urllib.parse import parse_qs
 
 import pytest
