@@ -110,6 +110,26 @@ def bot(tmp_path, sims):
 
 
 @pytest.fixture
+def school(sims, bot, tmp_path):
+    """School 123 configured with the simulators' own synthetic school (its files, the ENT users
+    who prove SSO) and every password in the test keyring."""
+    from sim import datagen
+    from sim.ent.seed import DEMO_ENT_ADMIN, demo_password
+    from sim.seed import sso_check_logins
+    files = datagen.write_school_files(sims.school_data, tmp_path / "files")
+    checkers = sso_check_logins(sims.school_data)
+    config = bot.config_data["schools"]["123"]
+    config["files"] = {key: str(path) for key, path in files.items()}
+    config["sso_check"] = [{"login": login} for login in checkers]
+    bot.write_config()
+    bot.store_password(DEMO.sacoche_admin_password)
+    bot.store_password(DEMO_ENT_ADMIN[1], site="ent")
+    for login in checkers:
+        bot.store_password(demo_password(login), site=f"sso:{login}")
+    return bot
+
+
+@pytest.fixture
 def bot_with_password(bot):
     bot.store_password(DEMO.sacoche_admin_password)
     return bot

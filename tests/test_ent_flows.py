@@ -8,11 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import DEMO, ent_state, post_json, sim_state
+from conftest import ent_state, post_json, sim_state
 from sim import datagen
 from sim.datagen import name_key
-from sim.ent.seed import DEMO_ENT_ADMIN, demo_password, ent_accounts
-from sim.seed import sso_check_logins
+from sim.ent.seed import DEMO_ENT_ADMIN, ent_accounts
 
 IMPORTS = ["sacoche-import-teachers", "sacoche-import-students", "sacoche-import-parents"]
 
@@ -24,20 +23,11 @@ def run(bot, flow: str, code: int = 0) -> dict:
 
 
 @pytest.fixture
-def onboarded(sims, bot, tmp_path):
+def onboarded(sims, school):
     """A school whose SACoche has its ENT mode and its users, and the ENT its export downloaded."""
-    files = datagen.write_school_files(sims.school_data, tmp_path / "files")
-    checkers = sso_check_logins(sims.school_data)
-    school = bot.config_data["schools"]["123"]
-    school["files"] = {key: str(path) for key, path in files.items()}
-    school["sso_check"] = [{"login": login} for login in checkers]
-    bot.write_config()
-    bot.store_password(DEMO.sacoche_admin_password)
-    bot.store_password(DEMO_ENT_ADMIN[1], site="ent")
-    for login in checkers:
-        bot.store_password(demo_password(login), site=f"sso:{login}")
+    bot = school
     export = run(bot, "ent-accounts-export")
-    school["files"]["ent"] = export["details"]["file"]
+    bot.config_data["schools"]["123"]["files"]["ent"] = export["details"]["file"]
     bot.write_config()
     for flow in ["sacoche-auth-mode", *IMPORTS]:
         run(bot, flow)

@@ -8,32 +8,14 @@ from collections import Counter
 from datetime import date
 from pathlib import Path
 
-import pytest
-
 from conftest import DEMO, ent_state, post_json, sim_state
 from sim import datagen
 from sim.ent.seed import DEMO_ENT_ADMIN, demo_password
-from sim.seed import DEMO_SCHOOLS, sso_check_logins
+from sim.seed import DEMO_SCHOOLS
 
 ALL_FLOWS = ["ent-accounts-export", "sacoche-auth-mode", "sacoche-import-teachers", "sacoche-import-students",
              "sacoche-import-parents", "sacoche-ent-ids", "ent-sacoche-link", "sso-check"]
 YEAR = date.today().year if date.today().month >= 8 else date.today().year - 1
-
-
-@pytest.fixture
-def school(sims, bot, tmp_path):
-    """School 123 configured with the simulators' own synthetic school and every password."""
-    files = datagen.write_school_files(sims.school_data, tmp_path / "files")
-    checkers = sso_check_logins(sims.school_data)
-    config = bot.config_data["schools"]["123"]
-    config["files"] = {key: str(path) for key, path in files.items()}
-    config["sso_check"] = [{"login": login} for login in checkers]
-    bot.write_config()
-    bot.store_password(DEMO.sacoche_admin_password)
-    bot.store_password(DEMO_ENT_ADMIN[1], site="ent")
-    for login in checkers:
-        bot.store_password(demo_password(login), site=f"sso:{login}")
-    return bot
 
 
 def onboard(bot, *extra: str, code: int = 0) -> dict:

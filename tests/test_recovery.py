@@ -7,19 +7,10 @@ from collections import Counter
 
 import pytest
 
-from conftest import DEMO, post_json, sim_state
+from conftest import post_json, sim_state
 from sim import datagen
 
 TEACHER_PROFILES = {"ENS", "DIR", "EDU", "DOC"}
-
-
-@pytest.fixture
-def school(sims, bot, tmp_path):
-    files = datagen.write_school_files(sims.school_data, tmp_path / "files")
-    bot.config_data["schools"]["123"]["files"] = {key: str(path) for key, path in files.items()}
-    bot.write_config()
-    bot.store_password(DEMO.sacoche_admin_password)
-    return bot
 
 
 def fault(sims, **rules) -> None:
