@@ -189,9 +189,9 @@ def _attempt(ctx: RunContext, flow: Flow) -> tuple[str, str, dict, dict, bool]:
     """One run + verification: (status, summary, details, counts, transient)."""
     try:
         outcome = flow.run(ctx)
-        details, counts = dict(outcome.details), dict(outcome.counts)
-        details["verified"] = flow.verify(ctx, outcome)
-        return outcome.status, outcome.summary, details, counts, False
+        verified = flow.verify(ctx, outcome)   # may complete the outcome with what it read
+        details = {**outcome.details, "verified": verified}
+        return outcome.status, outcome.summary, details, dict(outcome.counts), False
     except VerificationMismatch as exc:
         return MISMATCH, f"Vérification en échec : {exc.message}", {}, {}, False
     except FlowFailed as exc:

@@ -68,44 +68,41 @@ class SacocheEntIds(Flow):
         refused = {kind: [] for kind in REASONS.values()}
         for cells in report["refused"]["rows"]:
             refused[REASONS.get(cells[-1], "unknown_in_sacoche")].append(cells[0])
-        without_id = self._users_without_ent_id(ctx)
         details = {
             "file": str(path),
             "changed": [cells[0] + " → " + cells[-1] for cells in report["changed"]["rows"]],
             "homonyms": refused["homonyms"],
             "ent_accounts_without_sacoche_user": refused["unknown_in_sacoche"],
             "ids_taken": refused["id_taken"],
-            "sacoche_users_without_ent_id": without_id,
         }
         counts = {"ent_ids_set": len(report["changed"]["rows"]), "ent_ids_unchanged": len(report["unchanged"]["rows"]),
                   "homonyms": len(refused["homonyms"]), "ent_only_accounts": len(refused["unknown_in_sacoche"]),
-                  "ent_ids_taken": len(refused["id_taken"]), "sacoche_users_without_ent_id": len(without_id)}
-        ctx.artifact_path("identifiants_ent_rapport.json").write_text(
-            json.dumps({"counts": counts, **details}, ensure_ascii=False, indent=2), encoding="utf-8")
+                  "ent_ids_taken": len(refused["id_taken"])}
         ctx.facts["ent_ids_changed"] = report["changed"]["rows"]
         summary = (f"{counts['ent_ids_set']} identifiant(s) ENT posé(s), {counts['ent_ids_unchanged']} déjà en place, "
                    f"{counts['homonyms']} homonyme(s) à traiter à la main, {counts['ent_only_accounts']} compte(s) ENT "
-                   f"sans utilisateur SACoche, {counts['sacoche_users_without_ent_id']} utilisateur(s) SACoche sans "
-                   f"identifiant ENT (sur {len(export.accounts)} lignes).")
+                   f"sans utilisateur SACoche (sur {len(export.accounts)} lignes).")
         return Outcome(DONE if counts["ent_ids_set"] else UNCHANGED, summary, details=details, counts=counts)
 
-    def _users_without_ent_id(self, ctx: RunContext) -> list[str]:
-        lists = UserListPage(sacoche_site(ctx))
-        missing = []
-        for list_page in LIST_PAGES:
-            for row in lists.rows(list_page, ctx.login("sacoche"), ctx.password("sacoche")):
-                if not row.get("Id. ENT"):
-                    missing.append(f"{row.get('Nom', '')} {row.get('Prénom', '')}".strip())
-        return missing
-
     def verify(self, ctx: RunContext, outcome: Outcome) -> dict:
+        """Read the three user pages once: every id SACoche announced is there, and who is
+        still without an ENT id (a person must handle them)."""
         lists = UserListPage(sacoche_site(ctx))
-        held = set()
-        for list_page in LIST_PAGES:
-            held |= {row.get("Id. ENT", "") for row in lists.rows(list_page, ctx.login("sacoche"), ctx.password("sacoche"))}
+        rows = [row for list_page in LIST_PAGES
+                for row in lists.rows(list_page, ctx.login("sacoche"), ctx.password("sacoche"))]
+        held = {row.get("Id. ENT", "") for row in rows}
         wanted = {cells[-1].removeprefix("Id ENT :").strip() for cells in ctx.facts.get("ent_ids_changed", [])}
         missing = sorted(wanted - held)
         if missing:
             raise VerificationMismatch(f"{len(missing)} identifiant(s) ENT annoncés posés mais absents des pages "
                                        f"de gestion : {', '.join(missing[:10])}")
-        return {"identifiants ENT relus dans les pages de gestion": len(wanted)}
+        without_id = [f"{row.get('Nom', '')} {row.get('Prénom', '')}".strip() for row in rows if not row.get("Id. ENT")]
+        outcome.details["sacoche_users_without_ent_id"] = without_id
+        outcome.counts["sacoche_users_without_ent_id"] = len(without_id)
+        outcome.summary = outcome.summary.replace(
+            " (sur", f", {len(without_id)} utilisateur(s) SACoche sans identifiant ENT (sur", 1)
+        report = {"counts": outcome.counts, **outcome.details}
+        ctx.artifact_path("identifiants_ent_rapport.json").write_text(
+            json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
+        return {"identifiants ENT relus dans les pages de gestion": len(wanted),
+                "utilisateurs SACoche sans identifiant ENT": len(without_id)}
