@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
 
 from .config import BrowserConfig
@@ -83,6 +83,8 @@ class BrowserSession:
                 slow_mo=self.slow_mo_ms, args=LAUNCH_FLAGS, downloads_path=str(self.downloads_dir))
             with _sessions_lock:
                 _sessions[id(self.browser)] = self
+            # Assertions that wait for a page state get the same patience as actions.
+            expect.set_options(timeout=self.options.action_timeout_ms)
             self.context = self._new_context(video=True)
             if self.trace:
                 self.context.tracing.start(screenshots=True, snapshots=True, sources=False)
@@ -121,7 +123,10 @@ class BrowserSession:
     def stop_trace_chunk(self, path: Path) -> Path | None:
         if not self.trace:
             return None
-        self.context.tracing.stop_chunk(path=str(path))
+        try:
+            self.context.tracing.stop_chunk(path=str(path))
+        except PlaywrightError:
+            return None   # a dead browser keeps its trace: the flow's own result matters more
         return path
 
     def __exit__(self, *exc) -> None:

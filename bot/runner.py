@@ -204,6 +204,11 @@ def _attempt(ctx: RunContext, flow: Flow) -> tuple[str, str, dict, dict, bool]:
     except PlaywrightError as exc:
         # net::ERR_… : the server went away or the network broke; anything else is not passing.
         return FAILED, f"Erreur du navigateur : {_first_line(exc)}", {}, {}, "net::ERR_" in str(exc)
+    except AssertionError as exc:
+        # Playwright's expect(): a page state that did not come in time (or a dead browser).
+        closed = "has been closed" in str(exc)
+        what = "le navigateur s'est fermé" if closed else "l'état attendu de la page n'est pas venu à temps"
+        return FAILED, f"Erreur du navigateur : {what} ({_first_line(exc)}){_awaited(exc)}", {}, {}, not closed
 
 
 def _awaited(exc: Exception) -> str:

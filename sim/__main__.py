@@ -3,6 +3,7 @@ what to type to run the bot against them."""
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import threading
 from pathlib import Path
@@ -20,13 +21,31 @@ def main() -> int:
     parser.add_argument("--ent-port", type=int, default=8802)
     parser.add_argument("--state", type=Path, default=Path("state/sim"), help="dossier de l'état SQLite")
     parser.add_argument("--reset", action="store_true", help="repartir d'un état neuf")
+    parser.add_argument("--sacoche-faults", metavar="JSON", default=None,
+                        help='pannes à simuler côté SACoche, ex. \'{"delay": [{"page": "administrateur_fichier_user", '
+                             '"times": 100, "seconds": 2}]}\' (voir POST /_sim/faults)')
+    parser.add_argument("--ent-faults", metavar="JSON", default=None,
+                        help="pannes à simuler côté ENT, ex. '{\"ticket_ttl_s\": 0}'")
     args = parser.parse_args()
     if not args.host.startswith("127.") and args.host not in ("localhost", "::1"):
         parser.error("les simulateurs n'écoutent que sur la boucle locale (127.0.0.0/8)")
     if args.reset and args.state.exists():
         shutil.rmtree(args.state)
+    faults = {}
+    for name, text in (("sacoche", args.sacoche_faults), ("ent", args.ent_faults)):
+        try:
+            faults[name] = json.loads(text) if text else {}
+        except ValueError as exc:
+            parser.error(f"--{name}-faults : JSON invalide ({exc})")
     sims = Simulators(args.state, host=args.host, sacoche_port=args.sacoche_port, ent_port=args.ent_port,
                       quiet=False).start()
+    sims.sacoche.app.config["FAULTS"] = faults["sacoche"]
+    if faults["ent"]:
+        with sims.ent.app.test_client() as client:   # the ENT checks its fault keys itself
+            answer = client.post("/_sim/faults", json=faults["ent"])
+            if answer.status_code != 200:
+                sims.stop()
+                parser.error(f"--ent-faults refusé : {answer.get_data(as_text=True)}")
     files = datagen.write_school_files(sims.school_data, args.state / "fichiers")
     school = DEMO_SCHOOLS[0]
     print(f"SACoche simulé : {sims.sacoche_url}   (école {school.base}, administrateur {school.sacoche_admin_login} / "
