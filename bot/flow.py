@@ -76,6 +76,10 @@ class Flow:
     name: str = ""
     title: str = ""                    # French, shown to the operator
     sites: tuple[str, ...] = ()        # whose passwords it needs
+    # French labels of the keys this flow puts in its outcome, for the reports:
+    # {"counts": {key: label}, "details": {key: label}}. Lists a person must go through are
+    # given in details["by_hand"] = [{"label": …, "items": […]}].
+    report_labels: dict = {}
 
     def preflight(self, ctx: RunContext) -> None:
         """Check inputs without touching any site; raise errors.Refused."""

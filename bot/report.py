@@ -25,11 +25,14 @@ def as_dict(run) -> dict:
         "finished_at": run.finished_at,
         "status": run.status,
         "flows": [
-            {"name": f.name, "status": f.status, "duration_s": f.duration_s,
-             "details": {"summary": f.summary, **f.details}, "screenshot": f.screenshot}
+            {"name": f.name, "title": f.title, "status": f.status, "duration_s": f.duration_s,
+             "details": {"summary": f.summary, **f.details}, "counts": f.counts, "screenshot": f.screenshot}
             for f in run.flows
         ],
         "counts": run.counts,
+        # The flows' French labels of their keys (the engine knows none of them).
+        "labels": {part: {key: label for f in run.flows for key, label in f.labels.get(part, {}).items()}
+                   for part in ("counts", "details")},
         "run_dir": str(run.run_dir),
     }
 
@@ -66,20 +69,14 @@ def to_text(run) -> str:
 
 
 def by_hand(run) -> list[str]:
-    """What a person has to do after the run, in French."""
+    """What a person has to do after the run, in French, from what the flows listed."""
     items = []
     for f in run.flows:
-        details = f.details
-        if details.get("homonyms"):
-            items.append(f"{len(details['homonyms'])} homonyme(s) sans identifiant ENT, à renseigner dans SACoche "
-                         f"(champ « Id. ENT ») : {', '.join(details['homonyms'][:8])}"
-                         + ("…" if len(details["homonyms"]) > 8 else ""))
-        if details.get("sacoche_users_without_ent_id"):
-            items.append(f"{len(details['sacoche_users_without_ent_id'])} utilisateur(s) SACoche sans identifiant ENT "
-                         "(voir le rapport)")
-        for note in details.get("notes", []):
-            if "non cochée" in note or "niveau inconnu" in note:
-                items.append(note)
+        for group in f.details.get("by_hand", []):
+            names = list(group.get("items", []))
+            if names:
+                shown = ", ".join(str(name) for name in names[:8]) + ("…" if len(names) > 8 else "")
+                items.append(f"{group.get('label', '')} ({len(names)}) : {shown}")
         if f.status in ("failed", "mismatch"):
             items.append(f"Étape « {f.name} » en échec : corriger la cause puis relancer la même commande, "
                          "elle reprendra à cette étape.")

@@ -9,21 +9,11 @@ from __future__ import annotations
 import html
 import re
 from datetime import datetime
+from contextvars import ContextVar
 from pathlib import Path, PurePosixPath
 from urllib.parse import quote
 
 from .secrets import redact
-
-FLOW_TITLES = {
-    "ent-accounts-export": "ENT : extraction des comptes",
-    "sacoche-auth-mode": "SACoche : mode d'identification",
-    "sacoche-import-teachers": "SACoche : import des professeurs",
-    "sacoche-import-students": "SACoche : import des élèves",
-    "sacoche-import-parents": "SACoche : import des parents",
-    "sacoche-ent-ids": "SACoche : identifiants ENT",
-    "ent-sacoche-link": "ENT : lien SACoche",
-    "sso-check": "Vérification SSO",
-}
 
 # Own copies rather than bot.report.STATUS_FR: the page needs "skipped" and its own badge words.
 RUN_STATUS_FR = {
@@ -41,65 +31,14 @@ FLOW_STATUS_FR = {
 }
 BAD = ("failed", "mismatch")
 
-# Lists a person has to go through by hand, as the ENT id import leaves them.
-HAND_LISTS = (
-    ("homonyms", "Homonymes à traiter à la main (par nom)"),
-    ("ent_accounts_without_sacoche_user", "Comptes ENT sans utilisateur SACoche"),
-    ("sacoche_users_without_ent_id", "Utilisateurs SACoche sans identifiant ENT"),
-    ("ids_taken", "Identifiants ENT déjà affectés à un autre utilisateur"),
-)
 LONG_LIST = 10
 
-DETAIL_LABELS = {
-    "file": "Fichier utilisé",
-    "encoding": "Encodage",
-    "mode": "Mode",
-    "previous_mode": "Mode précédent",
-    "changed": "Modifications faites",
-    "bases_before": "Bases avant l'étape",
-    "ent_status": "Message de l'ENT",
-    "results": "Résultats",
-    "login": "Identifiant ENT",
-    "identified": "Identifié",
-    "user": "Utilisateur",
-    "profile": "Profil",
-    "url": "Adresse",
-    "title": "Titre",
-    "mode_after_reload": "Mode relu après rechargement",
-    "sso_address": "Adresse SSO affichée par SACoche",
-}
-# Shown elsewhere on the page, so left out of the step's "Détails techniques".
-SHOWN_KEYS = {"summary", "verified", "notes", "steps", "credentials_files", "trace", "skipped_reason",
-              "file", "title", *(key for key, _ in HAND_LISTS)}
+# The flows name their keys in French (report["labels"]); the engine knows none of them.
+_LABELS: ContextVar[dict] = ContextVar("report_labels", default={})
 
-COUNT_GROUPS = {"teachers": "Professeurs et personnels", "students": "Élèves", "parents": "Parents"}
-COUNT_SUFFIXES = {
-    "classes_added": "classes ajoutées",
-    "classes_deleted": "classes supprimées",
-    "groups_added": "groupes ajoutés",
-    "groups_deleted": "groupes supprimés",
-    "users_added": "utilisateurs ajoutés",
-    "users_modified": "utilisateurs modifiés",
-    "users_removed": "utilisateurs retirés",
-    "users_current": "utilisateurs actuels",
-    "users_former": "anciens utilisateurs",
-    "class_memberships_changed": "affectations aux classes modifiées",
-    "main_teachers_changed": "professeurs principaux modifiés",
-    "group_memberships_changed": "affectations aux groupes modifiées",
-    "addresses_added": "adresses ajoutées",
-    "addresses_modified": "adresses modifiées",
-    "students_links_changed": "élèves dont les liens de responsabilité ont changé",
-}
-COUNT_IDS_GROUP = "Comptes ENT et identifiants"
-COUNT_IDS = {
-    "ent_accounts": "comptes dans l'extraction de l'ENT",
-    "ent_ids_set": "identifiants ENT posés",
-    "ent_ids_unchanged": "identifiants ENT déjà en place",
-    "homonyms": "homonymes à traiter à la main",
-    "ent_only_accounts": "comptes ENT sans utilisateur SACoche",
-    "ent_ids_taken": "identifiants ENT déjà affectés à un autre utilisateur",
-    "sacoche_users_without_ent_id": "utilisateurs SACoche sans identifiant ENT",
-}
+# Shown elsewhere on the page, so left out of the step's "Détails techniques".
+SHOWN_KEYS = {"summary", "verified", "notes", "steps", "sensitive_files", "trace", "skipped_reason",
+              "file", "title", "by_hand"}
 
 MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
           "octobre", "novembre", "décembre")
@@ -229,6 +168,15 @@ def render_html(report: dict) -> str:
     if report.get("title"):
         heading += f" — {report['title']}"
     status_fr = RUN_STATUS_FR.get(status, status or "inconnu")
+    labels = report.get("labels") if isinstance(report.get("labels"), dict) else {}
+    token = _LABELS.set(labels)
+    try:
+        return _page(report, run_dir, flows, status, heading, status_fr)
+    finally:
+        _LABELS.reset(token)
+
+
+def _page(report: dict, run_dir: Path, flows: list, status: str, heading: str, status_fr: str) -> str:
     parts = [
         "<!DOCTYPE html>",
         '<html lang="fr">',
@@ -247,7 +195,7 @@ def render_html(report: dict) -> str:
         _todo(report, flows, run_dir),
         _overview(flows),
         *(_flow_section(number, flow, run_dir) for number, flow in enumerate(flows, start=1)),
-        _counts(report.get("counts") or {}),
+        _counts(report.get("counts") or {}, flows),
         "<footer>Rapport écrit par le robot SACoche / ENT (sacoche-ent-bot). Les liens ouvrent les "
         "fichiers du dossier où se trouve ce rapport : gardez-les ensemble.</footer>",
         "</main>",
@@ -292,7 +240,7 @@ def _number(value) -> str:
 
 
 def _label(key) -> str:
-    return DETAIL_LABELS.get(str(key), str(key))
+    return _LABELS.get().get("details", {}).get(str(key), str(key))
 
 
 def _value(value) -> str:
@@ -406,8 +354,7 @@ def _file_link(name, run_dir: Path) -> str:
 
 
 def _title(flow: dict) -> str:
-    name = str(flow.get("name") or "")
-    return FLOW_TITLES.get(name, name or "étape sans nom")
+    return str(flow.get("title") or flow.get("name") or "étape sans nom")
 
 
 def _badge(status: str, text: str, big: bool = False) -> str:
@@ -467,17 +414,18 @@ def _todo(report: dict, flows: list, run_dir: Path) -> str:
             reason = details.get("skipped_reason")
             skipped.append(f"<li><strong>Étape ignorée</strong> : {where}"
                            + (f" — {esc(reason)}" if reason else "") + "</li>")
-        for key, label in HAND_LISTS:
-            names = _strings(details.get(key))
+        for group in _strings(details.get("by_hand")):
+            label = str(group.get("label", "")) if isinstance(group, dict) else ""
+            names = _strings(group.get("items")) if isinstance(group, dict) else []
             if names:
                 people.append(f'<li><strong>{esc(label)}</strong> <span class="count">({len(names)}, '
                               f"{where})</span>"
                               + _list(names, f"Voir la liste ({len(names)})", print_open=True) + "</li>")
         notes = _strings(details.get("notes"))
         if notes:
-            remarks.append(f'<li><strong>Remarques de l\'import</strong> <span class="count">({where})</span>'
+            remarks.append(f'<li><strong>Remarques</strong> <span class="count">({where})</span>'
                            + _list(notes, f"Voir les remarques ({len(notes)})", print_open=True) + "</li>")
-        files = _strings(details.get("credentials_files"))
+        files = _strings(details.get("sensitive_files"))
         if files:
             secrets.append(f"<li>{where} : " + ", ".join(_file_link(name, run_dir) for name in files) + "</li>")
     if secrets:
@@ -529,7 +477,7 @@ def _flow_section(number: int, flow: dict, run_dir: Path) -> str:
     if notes:
         body.append(f"<h3>Remarques</h3>{_list(notes, f'Voir les remarques ({len(notes)})')}")
     body.append(_wizard(details.get("steps")))
-    files = _strings(details.get("credentials_files"))
+    files = _strings(details.get("sensitive_files"))
     if files:
         links = "".join(f"<li>{_file_link(name, run_dir)}</li>" for name in files)
         body.append('<div class="secret"><strong>⚠ Identifiants des nouveaux comptes</strong> — '
@@ -585,46 +533,27 @@ def _aside(number: int, flow: dict, details: dict, run_dir: Path) -> str:
     return f"<aside>{''.join(parts)}</aside>" if parts else ""
 
 
-def _counts(counts: dict) -> str:
-    """The counts in French: the three imports side by side (same rows for each), the ENT
-    figures, then any key without a known label, shown as is."""
-    if not isinstance(counts, dict) or not counts:
+def _counts(counts: dict, flows: list) -> str:
+    """The counts in French, one table per step that counted something (labels from the
+    flows; a key without a label is shown as is)."""
+    names = _LABELS.get().get("counts", {})
+    per_flow = [(flow, _scrub(flow["counts"])) for flow in flows if isinstance(flow.get("counts"), dict) and flow["counts"]]
+    if not per_flow and isinstance(counts, dict) and counts:
+        per_flow = [({"title": "Ensemble"}, _scrub(counts))]
+    if not per_flow:
         return ""
-    imports: dict[str, dict[str, object]] = {}
-    ids, others = [], []
-    for key, value in _scrub(counts).items():
-        prefix, _, rest = str(key).partition("_")
-        if prefix in COUNT_GROUPS and rest in COUNT_SUFFIXES:
-            imports.setdefault(prefix, {})[rest] = value
-        elif key in COUNT_IDS:
-            ids.append((COUNT_IDS[key], value))
-        else:
-            others.append((str(key), value))
     parts = []
-    if ids:
-        parts.append(f"<h3>{esc(COUNT_IDS_GROUP)}</h3>{_count_rows(ids)}")
-    if imports:
-        groups = [group for group in COUNT_GROUPS if group in imports]
-        rows_used = [suffix for suffix in COUNT_SUFFIXES if any(suffix in imports[g] for g in groups)]
-        head = "".join(f'<th class="num" scope="col">{esc(COUNT_GROUPS[g])}</th>' for g in groups)
-        body = "".join(
-            f"<tr><td>{esc(_capital(COUNT_SUFFIXES[suffix]))}</td>"
-            + "".join(f'<td class="num">{_value(imports[g][suffix]) if suffix in imports[g] else "—"}</td>'
-                      for g in groups)
-            + "</tr>"
-            for suffix in rows_used)
-        parts.append("<h3>Imports</h3><table class=\"counts\"><thead><tr><th scope=\"col\">Résultat</th>"
-                     f"{head}</tr></thead><tbody>{body}</tbody></table>")
-    if others:
-        parts.append(f"<h3>Autres</h3>{_count_rows(others, capital=False)}")
+    for flow, values in per_flow:
+        rows = [(names.get(str(key), str(key)), value, str(key) in names) for key, value in values.items()]
+        parts.append(f"<h3>{esc(_title(flow))}</h3>{_count_rows(rows)}")
     return ('<section class="card" aria-labelledby="compteurs"><h2 id="compteurs">Compteurs</h2>'
             f'{"".join(parts)}</section>')
 
 
-def _count_rows(entries: list, capital: bool = True) -> str:
+def _count_rows(entries: list) -> str:
     # Unknown keys keep their exact spelling, so that support can grep the code for them.
-    rows = "".join(f'<tr><td>{esc(_capital(label) if capital else label)}</td><td class="num">{_value(value)}</td></tr>'
-                   for label, value in entries)
+    rows = "".join(f'<tr><td>{esc(_capital(label) if known else label)}</td><td class="num">{_value(value)}</td></tr>'
+                   for label, value, known in entries)
     return f'<table class="counts"><tbody>{rows}</tbody></table>'
 
 

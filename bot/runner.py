@@ -39,6 +39,7 @@ class FlowResult:
     details: dict = field(default_factory=dict)
     counts: dict = field(default_factory=dict)
     screenshot: str | None = None
+    labels: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -119,7 +120,8 @@ def run_school(config: BotConfig, school_id: str, flows: Sequence[Flow], options
                 name=flow.name, title=flow.title, status=SKIPPED, duration_s=0.0,
                 summary=f"Déjà fait le {done['at'].replace('T', ' à ')}, entrées inchangées : étape sautée "
                         f"(--force pour la refaire). {done.get('summary', '')}".strip(),
-                details={"skipped_reason": "déjà faite, entrées inchangées", "verified": done.get("verified", {})}))
+                details={"skipped_reason": "déjà faite, entrées inchangées", "verified": done.get("verified", {})},
+                labels=flow.report_labels))
         else:
             to_run.append(flow)
     preflight(ctx, to_run)
@@ -182,7 +184,7 @@ def _run_one(ctx: RunContext, flow: Flow, number: int) -> FlowResult:
         pass   # a dead page must not hide the flow's own result
     return FlowResult(name=flow.name, title=flow.title, status=status, summary=redact(summary),
                       duration_s=round(time.monotonic() - started, 2), details=details,
-                      counts=counts, screenshot=screenshot)
+                      counts=counts, screenshot=screenshot, labels=flow.report_labels)
 
 
 def _attempt(ctx: RunContext, flow: Flow) -> tuple[str, str, dict, dict, bool]:

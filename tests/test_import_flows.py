@@ -75,7 +75,7 @@ def test_a_generated_school_is_imported_exactly_then_rerun_changes_nothing(sims,
     sixieme = next(level["id"] for level in state["levels"] if level["ref"] == "6")
     assert next(g for g in state["groups"] if g["ref"] == "AS_SPORT")["niveau_id"] == sixieme
     # The new logins SACoche offered at step 53 are kept in the run's folder.
-    credentials = reports["sacoche-import-students"]["details"]["credentials_files"]
+    credentials = reports["sacoche-import-students"]["details"]["sensitive_files"]
     assert any(path.endswith(".csv") for path in credentials)
 
     second = {flow: run_import(bot_with_password, flow) for flow in IMPORTS}

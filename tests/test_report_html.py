@@ -26,17 +26,17 @@ REPORT = {
     "finished_at": "2026-11-28T21:23:21",
     "status": "failed",
     "flows": [
-        {"name": "ent-accounts-export", "status": "done", "duration_s": 0.96,
+        {"name": "ent-accounts-export", "title": "ENT : extraction des comptes", "status": "done", "duration_s": 0.96,
          "details": {"summary": "Extraction téléchargée : 187 comptes ; rien n'a été modifié sur l'ENT.",
                      "file": f"{RUN_DIR}/extraction_comptes_0341234G.csv",
                      "encoding": "Windows-1252 / ISO-8859-1",
                      "verified": {"comptes": 187, "par profil": {"Eleve": 65, "Enseignant": 10}}},
-         "screenshot": "01-ent-accounts-export.png"},
-        {"name": "sacoche-auth-mode", "status": "unchanged", "duration_s": 3.03,
+         "counts": {"ent_accounts": 187}, "screenshot": "01-ent-accounts-export.png"},
+        {"name": "sacoche-auth-mode", "title": "SACoche : mode d'identification", "status": "unchanged", "duration_s": 3.03,
          "details": {"summary": "Mode d'identification déjà à cas~34|esup_montpellier.",
                      "verified": {"mode_after_reload": "cas~34|esup_montpellier"}},
          "screenshot": "02-sacoche-auth-mode.png"},
-        {"name": "sacoche-import-teachers", "status": "done", "duration_s": 1.32,
+        {"name": "sacoche-import-teachers", "title": "SACoche : import des professeurs", "status": "done", "duration_s": 1.32,
          "details": {
              "summary": "Import des professeurs et personnels : 13 ajoutés, 0 modifiés, 0 retirés.",
              "mode": "complet",
@@ -47,33 +47,43 @@ REPORT = {
              "notes": ["« AS_SPORT » : niveau inconnu de SACoche, niveau « Sixième » choisi "
                        "(règle imports.unknown_level: first).",
                        "Suppression proposée mais non cochée (à décider à la main) : 5EME B."],
-             "credentials_files": [f"{RUN_DIR}/identifiants_123_personnel_2026.csv",
+             "sensitive_files": [f"{RUN_DIR}/identifiants_123_personnel_2026.csv",
                                    f"{RUN_DIR}/identifiants_123_personnel_2026.pdf"],
              "trace": "03-sacoche-import-teachers.trace.zip",
              "verified": {"professeurs et personnels attendus": 13,
                           "professeurs et personnels listés par SACoche": 13,
                           "mot_de_passe_admin": "mdp-jamais-affiche"}},
+         "counts": {"teachers_users_added": 13, "teachers_classes_deleted": 0},
          "screenshot": "03-sacoche-import-teachers.png"},
-        {"name": "sacoche-import-students", "status": "skipped", "duration_s": 0.0,
+        {"name": "sacoche-import-students", "title": "SACoche : import des élèves", "status": "skipped", "duration_s": 0.0,
          "details": {"summary": "Import des élèves ignoré.",
                      "skipped_reason": "aucun fichier SIECLE des élèves dans la configuration"},
          "screenshot": None},
-        {"name": "sacoche-ent-ids", "status": "done", "duration_s": 1.8,
+        {"name": "sacoche-ent-ids", "title": "SACoche : identifiants ENT", "status": "done", "duration_s": 1.8,
          "details": {"summary": "171 identifiant(s) ENT posé(s), 2 homonyme(s) à traiter à la main.",
                      "changed": ["AUBRY Celine (parent) → Id ENT : caubry1"],
-                     "homonyms": ["BONNET Stephane [sbonnet1]", f"{XSS} [xss1]"],
-                     "ent_accounts_without_sacoche_user": ENT_ONLY,
-                     "sacoche_users_without_ent_id": ["FAURE Juliette", "FERNANDEZ Morgane"],
+                     "by_hand": [
+                         {"label": "Homonymes à traiter à la main (par nom)",
+                          "items": ["BONNET Stephane [sbonnet1]", f"{XSS} [xss1]"]},
+                         {"label": "Comptes ENT sans utilisateur SACoche", "items": ENT_ONLY},
+                         {"label": "Utilisateurs SACoche sans identifiant ENT",
+                          "items": ["FAURE Juliette", "FERNANDEZ Morgane"]}],
                      "verified": {"identifiants ENT relus dans les pages de gestion": 171}},
-         "screenshot": "05 sacoche-ent-ids.png"},
+         "counts": {"homonyms": 2}, "screenshot": "05 sacoche-ent-ids.png"},
         {"name": "custom-step", "status": "done", "duration_s": 75.2,
-         "details": {"summary": "Étape maison."}, "screenshot": None},
-        {"name": "ent-sacoche-link", "status": "failed", "duration_s": 12.4,
+         "details": {"summary": "Étape maison."}, "counts": {"mystery_counter": 7}, "screenshot": None},
+        {"name": "ent-sacoche-link", "title": "ENT : lien SACoche", "status": "failed", "duration_s": 12.4,
          "details": {"summary": "Délai dépassé en attendant la page : élément attendu : bouton « Valider »"},
          "screenshot": "07-ent-sacoche-link-echec.png"},
     ],
     "counts": {"ent_accounts": 187, "teachers_users_added": 13, "teachers_classes_deleted": 0,
                "homonyms": 2, "mystery_counter": 7},
+    # The flows' own labels of their keys (bot.report.as_dict gathers them from the flows).
+    "labels": {"counts": {"ent_accounts": "comptes dans l'extraction de l'ENT",
+                          "teachers_users_added": "utilisateurs ajoutés",
+                          "teachers_classes_deleted": "classes supprimées",
+                          "homonyms": "homonymes à traiter à la main"},
+               "details": {"file": "Fichier utilisé", "encoding": "Encodage", "mode": "Mode"}},
     "run_dir": RUN_DIR,
 }
 
@@ -243,7 +253,8 @@ def test_counts_have_french_labels(report):
     assert "<h2 id=\"compteurs\">Compteurs</h2>" in page_html
     assert "Comptes dans l&#x27;extraction de l&#x27;ENT" in page_html
     assert "Homonymes à traiter à la main" in page_html
-    assert ">Professeurs et personnels</th>" in page_html and "Utilisateurs ajoutés" in page_html
+    counts = page_html[page_html.index('id="compteurs"'):]
+    assert "<h3>SACoche : import des professeurs</h3>" in counts and "Utilisateurs ajoutés" in counts
     assert "mystery_counter" in page_html   # unknown keys as they are
 
 

@@ -11,6 +11,8 @@ from .common import ENT_CSV_FACT, ent_admin_site, ent_labels
 
 
 class EntAccountsExport(Flow):
+    report_labels = {"counts": {"ent_accounts": "comptes dans l'extraction de l'ENT"},
+                     "details": {"file": "Extraction enregistrée", "encoding": "Encodage", "title": "Titre"}}
     # Retry-safe: read-only on the ENT.
     name = "ent-accounts-export"
     title = "ENT : extraction CSV complète des identifiants"

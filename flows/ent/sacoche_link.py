@@ -18,6 +18,7 @@ def bases_shown(text: str) -> list[str]:
 
 
 class EntSacocheLink(Flow):
+    report_labels = {"details": {"bases_before": "Bases avant l'étape", "ent_status": "Message de l'ENT"}}
     # Retry-safe: the same number saved again leaves the same link.
     name = "ent-sacoche-link"
     title = "ENT : lien « SACoche » vers l'établissement (base=)"

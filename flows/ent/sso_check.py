@@ -10,6 +10,7 @@ from bot.errors import Refused, VerificationMismatch
 from bot.files.ent_csv import read_ent_csv
 from bot.flow import DONE, Flow, Outcome, RunContext
 
+from ..sacoche.pages import SsoLanding   # SACoche's side of the check
 from .common import ENT_CSV_FACT, ent_labels
 from .pages import EntSite
 
@@ -20,6 +21,9 @@ def normal(text: str) -> list[str]:
 
 
 class SsoCheck(Flow):
+    report_labels = {"details": {"results": "Résultats", "login": "Identifiant ENT", "identified": "Identifié",
+                                 "user": "Utilisateur", "profile": "Profil", "url": "Adresse",
+                                 "message": "Message de SACoche"}}
     # Retry-safe: read-only on both sites (the CNIL page is never accepted).
     name = "sso-check"
     title = "Vérification : un utilisateur de l'ENT clique sur « SACoche » et est connecté"
@@ -39,7 +43,6 @@ class SsoCheck(Flow):
             ctx.password(f"sso:{user.login}")
 
     def run(self, ctx: RunContext) -> Outcome:
-        from flows.sacoche.pages import SsoLanding   # SACoche's side of the check
         results = []
         for user in ctx.school.sso_check:
             ctx.step(f"{user.login} se connecte à l'ENT et clique sur « SACoche » dans le Bureau")

@@ -14,6 +14,9 @@ def sacoche_site(ctx: RunContext) -> SacocheSite:
 
 
 class SacocheAuthMode(Flow):
+    report_labels = {"details": {"mode": "Mode", "previous_mode": "Mode précédent",
+                                 "mode_after_reload": "Mode relu après rechargement",
+                                 "sso_address": "Adresse SSO affichée par SACoche"}}
     # Retry-safe: saving the same mode twice leaves the same settings.
     name = "sacoche-auth-mode"
     title = "SACoche : mode d'identification par l'ENT"

@@ -20,9 +20,19 @@ REASONS = {
     "identifiant d'ENT déjà affecté à un autre utilisateur": "id_taken",
 }
 LIST_PAGES = ("administrateur_professeur", "administrateur_eleve", "administrateur_parent")
+HOMONYMS = "Homonymes à traiter à la main (par nom)"
+ENT_ONLY = "Comptes ENT sans utilisateur SACoche"
+IDS_TAKEN = "Identifiants ENT déjà affectés à un autre utilisateur"
+WITHOUT_ID = "Utilisateurs SACoche sans identifiant ENT"
 
 
 class SacocheEntIds(Flow):
+    report_labels = {
+        "counts": {"ent_ids_set": "identifiants ENT posés", "ent_ids_unchanged": "identifiants ENT déjà en place",
+                   "homonyms": "homonymes à traiter à la main", "ent_only_accounts": "comptes ENT sans utilisateur SACoche",
+                   "ent_ids_taken": "identifiants ENT déjà affectés à un autre utilisateur",
+                   "sacoche_users_without_ent_id": "utilisateurs SACoche sans identifiant ENT"},
+        "details": {"file": "Extraction de l'ENT importée", "changed": "Identifiants posés"}}
     # Retry-safe: importing the same file again gives each matched account the id it already
     # has ("identifiant d'ENT identique").
     name = "sacoche-ent-ids"
@@ -71,9 +81,9 @@ class SacocheEntIds(Flow):
         details = {
             "file": str(path),
             "changed": [cells[0] + " → " + cells[-1] for cells in report["changed"]["rows"]],
-            "homonyms": refused["homonyms"],
-            "ent_accounts_without_sacoche_user": refused["unknown_in_sacoche"],
-            "ids_taken": refused["id_taken"],
+            "by_hand": [{"label": HOMONYMS, "items": refused["homonyms"]},
+                        {"label": ENT_ONLY, "items": refused["unknown_in_sacoche"]},
+                        {"label": IDS_TAKEN, "items": refused["id_taken"]}],
         }
         counts = {"ent_ids_set": len(report["changed"]["rows"]), "ent_ids_unchanged": len(report["unchanged"]["rows"]),
                   "homonyms": len(refused["homonyms"]), "ent_only_accounts": len(refused["unknown_in_sacoche"]),
@@ -97,7 +107,7 @@ class SacocheEntIds(Flow):
             raise VerificationMismatch(f"{len(missing)} identifiant(s) ENT annoncés posés mais absents des pages "
                                        f"de gestion : {', '.join(missing[:10])}")
         without_id = [f"{row.get('Nom', '')} {row.get('Prénom', '')}".strip() for row in rows if not row.get("Id. ENT")]
-        outcome.details["sacoche_users_without_ent_id"] = without_id
+        outcome.details["by_hand"].append({"label": WITHOUT_ID, "items": without_id})
         outcome.counts["sacoche_users_without_ent_id"] = len(without_id)
         outcome.summary = outcome.summary.replace(
             " (sur", f", {len(without_id)} utilisateur(s) SACoche sans identifiant ENT (sur", 1)

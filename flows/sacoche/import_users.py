@@ -33,6 +33,20 @@ CHANGE_LINES = [
 ]
 
 
+COUNT_PREFIX = {"sacoche-import-teachers": "teachers", "sacoche-import-students": "students",
+                "sacoche-import-parents": "parents"}
+COUNT_LABELS = {
+    "classes_added": "classes ajoutées", "classes_deleted": "classes supprimées",
+    "groups_added": "groupes ajoutés", "groups_deleted": "groupes supprimés",
+    "users_added": "utilisateurs ajoutés", "users_modified": "utilisateurs modifiés",
+    "users_removed": "utilisateurs retirés", "users_current": "utilisateurs actuels",
+    "users_former": "anciens utilisateurs",
+    "class_memberships_changed": "affectations aux classes modifiées",
+    "main_teachers_changed": "professeurs principaux modifiés",
+    "group_memberships_changed": "affectations aux groupes modifiées",
+    "addresses_added": "adresses ajoutées", "addresses_modified": "adresses modifiées",
+    "students_links_changed": "élèves dont les liens de responsabilité ont changé",
+}
 WHAT_IS_DONE = {
     "passer_etape_suivante": "passage à l'étape suivante",
     "envoyer_infos_regroupements": "sélection de toutes les classes / tous les groupes nouveaux",
@@ -71,6 +85,9 @@ class SacocheImportUsers(Flow):
         self.kind = kind
         self.name = kind.name
         self.title = kind.title
+        self.report_labels = {
+            "counts": {f"{COUNT_PREFIX[kind.name]}_{key}": label for key, label in COUNT_LABELS.items()},
+            "details": {"mode": "Mode d'affichage de l'assistant", "file": "Fichier importé"}}
 
     # Before any click -------------------------------------------------------------------------
     def preflight(self, ctx: RunContext) -> None:
@@ -128,8 +145,11 @@ class SacocheImportUsers(Flow):
             "class_memberships_changed", "main_teachers_changed", "group_memberships_changed",
             "addresses_added", "addresses_modified", "students_links_changed"))
         details = {"mode": mode, "file": str(expected.path), "steps": log.steps, "notes": log.notes}
+        if log.to_decide:
+            details["by_hand"] = [{"label": f"Import des {self.kind.noun} : à vérifier", "items": log.to_decide}]
         if log.credentials:
-            details["credentials_files"] = [str(p) for p in log.credentials]
+            # Logins and clear passwords of the new accounts: to hand out, then delete.
+            details["sensitive_files"] = [str(p) for p in log.credentials]
         if not changed:
             return Outcome(UNCHANGED, f"Import des {self.kind.noun} : rien à changer, SACoche est déjà à jour "
                                       f"({log.counts.get('users_current', 0)} comptes actuels).",
@@ -146,19 +166,19 @@ class SacocheImportUsers(Flow):
             for reference in wizard.new_rows_without_level():
                 if options.unknown_level == "first":
                     level = wizard.give_first_level(reference)
-                    log.notes.append(f"« {reference} » : niveau inconnu de SACoche, niveau « {level} » choisi "
-                                     "(règle imports.unknown_level: first).")
+                    log.decide(f"« {reference} » : niveau inconnu de SACoche, niveau « {level} » choisi "
+                               "(règle imports.unknown_level: first).")
                 else:
                     wizard.untick_new(reference)
-                    log.notes.append(f"« {reference} » : niveau inconnu de SACoche, non créé "
-                                     "(règle imports.unknown_level: skip).")
+                    log.decide(f"« {reference} » : niveau inconnu de SACoche, non créé "
+                               "(règle imports.unknown_level: skip).")
             deletions = wizard.proposed_deletions()
             if deletions:
                 if options.delete_missing_groups:
                     wizard.tick_all(("del_",))
                     log.notes.append(f"Suppression confirmée de : {', '.join(deletions)}.")
                 else:
-                    log.notes.append(f"Suppression proposée mais non cochée (à décider à la main) : {', '.join(deletions)}.")
+                    log.decide(f"Suppression proposée mais non cochée (à décider à la main) : {', '.join(deletions)}.")
         elif step.control == "envoyer_infos_utilisateurs":
             # SACoche pre-ticks additions, modifications and removals here; the guide says to
             # select everything, so any box left unticked is ticked too.
@@ -205,9 +225,14 @@ class StepLog:
         self.kind = kind
         self.steps: list[dict] = []
         self.notes: list[str] = []
+        self.to_decide: list[str] = []    # the notes a person must look at
         self.counts: dict[str, int] = {}
         self.credentials: list = []
         self.current = 10
+
+    def decide(self, note: str) -> None:
+        self.notes.append(note)
+        self.to_decide.append(note)
 
     @property
     def all_lines(self) -> list[str]:
@@ -238,6 +263,5 @@ class StepLog:
                 self.counts[key] = int(found.group(1))
 
     def public_counts(self) -> dict:
-        prefix = {"sacoche-import-teachers": "teachers", "sacoche-import-students": "students",
-                  "sacoche-import-parents": "parents"}[self.kind.name]
+        prefix = COUNT_PREFIX[self.kind.name]
         return {f"{prefix}_{key}": value for key, value in self.counts.items()}
