@@ -39,13 +39,13 @@ def main() -> int:
             parser.error(f"--{name}-faults : JSON invalide ({exc})")
     sims = Simulators(args.state, host=args.host, sacoche_port=args.sacoche_port, ent_port=args.ent_port,
                       quiet=False).start()
-    sims.sacoche.app.config["FAULTS"] = faults["sacoche"]
-    if faults["ent"]:
-        with sims.ent.app.test_client() as client:   # the ENT checks its fault keys itself
-            answer = client.post("/_sim/faults", json=faults["ent"])
+    for name, served in (("sacoche", sims.sacoche), ("ent", sims.ent)):
+        if faults[name]:
+            with served.app.test_client() as client:   # each simulator checks its fault set itself
+                answer = client.post("/_sim/faults", json=faults[name])
             if answer.status_code != 200:
                 sims.stop()
-                parser.error(f"--ent-faults refusé : {answer.get_data(as_text=True)}")
+                parser.error(f"--{name}-faults refusé : {answer.get_json().get('error')}")
     files = datagen.write_school_files(sims.school_data, args.state / "fichiers")
     school = DEMO_SCHOOLS[0]
     print(f"SACoche simulé : {sims.sacoche_url}   (école {school.base}, administrateur {school.sacoche_admin_login} / "

@@ -37,15 +37,25 @@ class TimedApp:
 
 
 class ServedApp:
+    """One simulator on its own port, served from a background thread. It can go away and come
+    back on the same port (the `go_away` fault), as a real server restarting would."""
+
     def __init__(self, app, host: str = "127.0.0.1", port: int = 0, quiet: bool = True):
         if quiet:
             logging.getLogger("werkzeug").setLevel(logging.ERROR)
         self.app = app
         self.timing = TimedApp(app)
+        self._lock = threading.Lock()
+        self._stopped = False
         self._server = make_server(host, port, self.timing, threaded=True)
         self.host, self.port = host, self._server.server_port
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        daemon=True)
+        self._thread = self._serving_thread()
+        faults = app.config.get("FAULTS")
+        if faults is not None and hasattr(faults, "go_away"):
+            faults.go_away = self.go_away
+
+    def _serving_thread(self) -> threading.Thread:
+        return threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
     @property
     def url(self) -> str:
@@ -55,10 +65,33 @@ class ServedApp:
         self._thread.start()
         return self
 
-    def stop(self) -> None:
+    def _close(self) -> None:
         self._server.shutdown()
         self._thread.join(timeout=10)
         self._server.server_close()
+
+    def go_away(self, seconds: float) -> None:
+        """Stop listening now (new connections are refused) and come back after `seconds`.
+        Called from a request thread, never from the serving thread."""
+        with self._lock:
+            if self._stopped:
+                return
+            self._close()
+
+        def come_back():
+            threading.Event().wait(seconds)   # the simulated outage
+            with self._lock:
+                if self._stopped:
+                    return
+                self._server = make_server(self.host, self.port, self.timing, threaded=True)
+                self._thread = self._serving_thread()
+                self._thread.start()
+        threading.Thread(target=come_back, daemon=True).start()
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stopped = True
+            self._close()
 
 
 class Simulators:

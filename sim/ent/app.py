@@ -18,6 +18,7 @@ import yaml
 from flask import Flask, Response, g, jsonify, redirect, render_template, request
 
 from .store import ADMIN_PROFILE, APPS_PER_PAGE, PROFILES, Store
+from ..faults import RULE_KINDS, FaultError, Faults, apply_after, apply_before
 
 PACK_PATH = Path(__file__).resolve().parents[2] / "flows/ent/packs/esup_montpellier.yaml"
 SESSION_COOKIE = "ENT-session"   # SACoche's cookies live on the same host (other port): distinct name
@@ -33,12 +34,12 @@ MSG_NOTHING_SELECTED = "Aucune structure sélectionnée : cochez au moins une li
 MSG_NOT_A_NUMBER = "La valeur après « base= » doit être un nombre (chiffres uniquement)."
 MSG_NOT_CONFIGURED = "Lien non configuré"
 
-# Test switches accepted by POST /_sim/faults (the whole set is replaced at each call).
+# ENT-only switches of POST /_sim/faults (the whole set is replaced at each call), besides the
+# rule kinds of sim/faults.py (`http_500` also takes bare paths: those fail for good).
 FAULT_KEYS = {
     "ticket_ttl_s": "service tickets expire after this many seconds (0: at once)",
     "csv_encoding": f"encoding of the accounts export, one of {', '.join(CSV_ENCODINGS)}",
-    "csv_truncate": "the accounts export stops after this many bytes (a download cut short)",
-    "http_500": "list of paths answering HTTP 500",
+    "csv_truncate": "the accounts export is a whole file of only this many bytes",
     "links_ack_without_saving": "`Enregistrer` says saved but stores nothing",
     "expire_sessions": "one shot: every ENT session ends now (not kept in the set)",
 }
@@ -75,7 +76,8 @@ def create_app(state_dir: Path, labels: dict | None = None, ticket_ttl_s: float 
     store = Store(Path(state_dir) / "ent.sqlite")
     app.config["STORE"] = store
     app.config["LABELS"] = _merge(load_pack(), labels or {})
-    app.config["FAULTS"] = {}
+    faults = Faults(extra_keys=FAULT_KEYS)
+    app.config["FAULTS"] = faults
     counter = {"requests": 0}
     counter_lock = threading.Lock()
 
@@ -86,7 +88,7 @@ def create_app(state_dir: Path, labels: dict | None = None, ticket_ttl_s: float 
         return str(value)
 
     def ttl() -> float:
-        return float(app.config["FAULTS"].get("ticket_ttl_s", ticket_ttl_s))
+        return float(faults.settings.get("ticket_ttl_s", ticket_ttl_s))
 
     @app.before_request
     def count_and_fault():
@@ -94,10 +96,18 @@ def create_app(state_dir: Path, labels: dict | None = None, ticket_ttl_s: float 
             return None
         with counter_lock:
             counter["requests"] += 1
-        if request.path in app.config["FAULTS"].get("http_500", ()):
-            return render_template("error.html", title="Erreur interne",
-                                   message="Erreur interne du serveur. Réessayez plus tard."), 500
-        return None
+        return apply_before(faults, request, end_session=end_visitor_session)
+
+    def end_visitor_session() -> None:
+        session_id = request.cookies.get(SESSION_COOKIE, "")
+        if session_id:
+            store.close_session(session_id)
+
+    @app.after_request
+    def cut_answer(response):
+        if request.path.startswith(("/_sim/", "/static/")):
+            return response
+        return apply_after(faults, request, response)
 
     @app.context_processor
     def template_helpers() -> dict:
@@ -277,11 +287,11 @@ def create_app(state_dir: Path, labels: dict | None = None, ticket_ttl_s: float 
         writer.writerow(CSV_COLUMNS)
         for row in rows:
             writer.writerow([row["ent_id"], row["profile"], row["nom"], row["prenom"], row["classe"]])
-        encoding = app.config["FAULTS"].get("csv_encoding", "iso-8859-1")
+        encoding = faults.settings.get("csv_encoding", "iso-8859-1")
         # Characters Latin-1 lacks become "?", as the real exports do.
         body = text.getvalue().encode(encoding, errors="replace")
-        if "csv_truncate" in app.config["FAULTS"]:
-            body = body[:int(app.config["FAULTS"]["csv_truncate"])]
+        if "csv_truncate" in faults.settings:
+            body = body[:int(faults.settings["csv_truncate"])]
         charset = "utf-8" if encoding.startswith("utf-8") else encoding
         return Response(body, mimetype="text/csv", content_type=f"text/csv; charset={charset}", headers={
             "Content-Disposition": f'attachment; filename="extraction_comptes_{g.account["uai"]}.csv"'})
@@ -320,7 +330,7 @@ def create_app(state_dir: Path, labels: dict | None = None, ticket_ttl_s: float 
             selected = {int(v) for v in request.form.getlist("structure") if v.isdigit() and int(v) in known}
             action = request.form.get("action", "")
             if action == "enregistrer":
-                if not app.config["FAULTS"].get("links_ack_without_saving"):
+                if not faults.settings.get("links_ack_without_saving"):
                     store.set_link_values(app_id, pending)
                 return redirect(f"/admin/applications/{app_id}?enregistre=1")
             if action == "valider":
@@ -347,7 +357,7 @@ def create_app(state_dir: Path, labels: dict | None = None, ticket_ttl_s: float 
     @app.route("/_sim/state")
     def sim_state():
         return jsonify({**store.snapshot(), "requests": counter["requests"],
-                        "faults": app.config["FAULTS"], "labels": app.config["LABELS"]})
+                        "faults": faults.as_dict(), "labels": app.config["LABELS"]})
 
     @app.route("/_sim/labels", methods=["GET", "POST"])
     def sim_labels():
@@ -367,15 +377,15 @@ def create_app(state_dir: Path, labels: dict | None = None, ticket_ttl_s: float 
     @app.route("/_sim/faults", methods=["GET", "POST"])
     def sim_faults():
         if request.method == "POST":
-            faults = request.get_json(force=True) or {}
-            unknown = sorted(set(faults) - set(FAULT_KEYS))
-            if unknown:
-                return jsonify({"error": f"pannes inconnues : {', '.join(unknown)}", "known": FAULT_KEYS}), 400
-            if faults.get("csv_encoding", "iso-8859-1") not in CSV_ENCODINGS:
-                return jsonify({"error": f"encodage inconnu : {faults['csv_encoding']}"}), 400
-            if faults.pop("expire_sessions", False):
+            wanted = request.get_json(force=True) or {}
+            if isinstance(wanted, dict) and wanted.get("csv_encoding", "iso-8859-1") not in CSV_ENCODINGS:
+                return jsonify({"error": f"encodage inconnu : {wanted['csv_encoding']}"}), 400
+            try:
+                faults.replace(wanted)
+            except FaultError as exc:
+                return jsonify({"error": str(exc), "known": {**FAULT_KEYS, **dict.fromkeys(RULE_KINDS, "")}}), 400
+            if faults.settings.pop("expire_sessions", False):
                 store.close_all_sessions()
-            app.config["FAULTS"] = faults
-        return jsonify(app.config["FAULTS"])
+        return jsonify(faults.as_dict())
 
     return app

@@ -15,6 +15,7 @@ from xml.etree import ElementTree
 
 from flask import Flask, Response, abort, g, jsonify, render_template, request, send_file
 
+from ..faults import Faults, FaultError, apply_after, apply_before
 from . import connectors, ent_ids, userlists, wizard
 from .siecle import CATEGORIES, ImportRefused
 from .store import Store, check_password
@@ -27,6 +28,10 @@ PROFILE_TYPES = {"ADM": ("administrateur", "administrateur"), "ELV": ("eleve", "
 SCHOOL_COOKIE = "SACoche-etablissement"
 AUTHMODE_COOKIE = "SACoche-mode-connexion"
 ONE_YEAR = 365 * 24 * 3600
+# SACoche-only switches of POST /_sim/faults, besides the rule kinds of sim/faults.py.
+SACOCHE_FAULT_KEYS = {
+    "ack_without_saving": "pages whose form says saved but stores nothing (administrateur_etabl_connexion)",
+}
 
 MSG_SESSION_LOST = ("Session absente / perdue / expirée / incompatible. "
                     "Veuillez vous (re)connecter.")
@@ -89,9 +94,10 @@ def create_app(state_dir: Path, today: date | None = None) -> Flask:
 
     def current_day() -> date:
         return today or date.today()
-    # Test switches (`/_sim/faults`) and a count of the site requests the bot made, so that a
-    # test can prove a refused run touched nothing.
-    app.config["FAULTS"] = {}
+    # Test switches (`/_sim/faults`, see sim/faults.py) and a count of the site requests the bot
+    # made, so that a test can prove a refused run touched nothing.
+    faults = Faults(extra_keys=SACOCHE_FAULT_KEYS)
+    app.config["FAULTS"] = faults
     counter = {"requests": 0}
     counter_lock = threading.Lock()
 
@@ -100,38 +106,18 @@ def create_app(state_dir: Path, today: date | None = None) -> Flask:
         if not request.path.startswith(("/_sim/", "/static/")):
             with counter_lock:
                 counter["requests"] += 1
-            return injected_failure()
+            return apply_before(faults, request, end_session=lambda: setattr(g, "expire_session", True))
         return None
+
+    @app.after_request
+    def cut_answer(response):
+        if request.path.startswith(("/_sim/", "/static/")):
+            return response
+        return apply_after(faults, request, response)
 
     def has_body() -> bool:
         # Reading request.form consumes the body: look at the parsed form first.
         return bool(request.form) or bool(request.files) or bool(request.get_data(cache=True))
-
-    def injected_failure():
-        """Test faults, each a list of rules {"page": …, "form": {field: value}, "times": n}
-        matched against the request (the site failing in the middle of a wizard):
-        `http_500` answers HTTP 500; `expire_session` ends the session first (SACoche's
-        inactivity logout); `delay` waits `seconds` before answering (a slow rentrée)."""
-        faults = app.config["FAULTS"]
-        if _take(faults.get("delay", [])):
-            rule = _take.last
-            threading.Event().wait(float(rule.get("seconds", 2)))   # the simulated site is slow
-        if _take(faults.get("expire_session", [])):
-            g.expire_session = True
-        if _take(faults.get("http_500", [])):
-            return Response("Internal Server Error", status=500)
-        return None
-
-    def _take(rules) -> bool:
-        for rule in rules:
-            if rule.get("times", 1) <= 0 or request.args.get("page", "") != rule.get("page", ""):
-                continue
-            if any(request.form.get(field) != str(value) for field, value in rule.get("form", {}).items()):
-                continue
-            rule["times"] = rule.get("times", 1) - 1
-            _take.last = rule
-            return True
-        return False
 
     # Sessions ----------------------------------------------------------------------------
     @app.before_request
@@ -531,7 +517,7 @@ def create_app(state_dir: Path, today: date | None = None) -> Flask:
             if error:
                 return answer(False, error)
             values.update(cas_values)
-        if "administrateur_etabl_connexion" in app.config["FAULTS"].get("ack_without_saving", ()):
+        if "administrateur_etabl_connexion" in faults.settings.get("ack_without_saving", ()):
             return answer(True, None)   # fault: says saved, stores nothing
         store.set_params(base, values)
         return answer(True, None)
@@ -597,7 +583,10 @@ def create_app(state_dir: Path, today: date | None = None) -> Flask:
     @app.route("/_sim/faults", methods=["GET", "POST"])
     def sim_faults():
         if request.method == "POST":
-            app.config["FAULTS"] = request.get_json(force=True) or {}
-        return jsonify(app.config["FAULTS"])
+            try:
+                faults.replace(request.get_json(force=True) or {})
+            except FaultError as exc:
+                return jsonify({"error": str(exc)}), 400
+        return jsonify(faults.as_dict())
 
     return app
