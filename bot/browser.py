@@ -1,7 +1,9 @@
 """Finding and launching Chromium, one browser context per school."""
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import threading
 from contextlib import contextmanager
 from pathlib import Path
@@ -9,6 +11,7 @@ from typing import Iterator
 
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from .config import BrowserConfig
 from .errors import Refused
@@ -52,6 +55,35 @@ def _playwright_chromium(playwright: Playwright | None) -> Path | None:
     return path if path.is_file() else None
 
 
+def _playwright_registry() -> Path:
+    configured = os.environ.get("PLAYWRIGHT_BROWSERS_PATH")
+    return Path(configured) if configured and configured != "0" else Path.home() / ".cache" / "ms-playwright"
+
+
+def use_system_ffmpeg_if_needed() -> None:
+    """Playwright films through its own ffmpeg build, which cannot be downloaded here; the
+    system's ffmpeg (Debian's, with VP8) does the same work. When Playwright's is missing, point
+    Playwright at a registry of our own where ffmpeg is the system's and every other entry (its
+    own Chromium, if any) links to the real registry. Must run before Playwright starts."""
+    import playwright
+    browsers = json.loads((Path(playwright.__file__).parent / "driver" / "package" / "browsers.json").read_text())
+    revision = next((b["revision"] for b in browsers["browsers"] if b["name"] == "ffmpeg"), None)
+    registry = _playwright_registry()
+    system_ffmpeg = shutil.which("ffmpeg")
+    if revision is None or (registry / f"ffmpeg-{revision}" / "ffmpeg-linux").is_file() or not system_ffmpeg:
+        return   # Playwright's own ffmpeg is there, or nothing can replace it (a clear refusal follows)
+    ours = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "sacoche-ent-bot" / "ms-playwright"
+    (ours / f"ffmpeg-{revision}").mkdir(parents=True, exist_ok=True)
+    link = ours / f"ffmpeg-{revision}" / "ffmpeg-linux"
+    if not link.exists():
+        link.symlink_to(system_ffmpeg)
+    if registry.is_dir() and registry != ours:
+        for entry in registry.iterdir():
+            if not (ours / entry.name).exists():
+                (ours / entry.name).symlink_to(entry)
+    os.environ["PLAYWRIGHT_BROWSERS_PATH"] = str(ours)
+
+
 _sessions: dict[int, "BrowserSession"] = {}   # id(browser) → its session, for private_page()
 _sessions_lock = threading.Lock()
 
@@ -61,8 +93,11 @@ class BrowserSession:
     logins happen in private contexts that are never traced nor filmed (see private_page)."""
 
     def __init__(self, options: BrowserConfig, downloads_dir: Path, headed: bool = False,
-                 slow_mo_ms: int | None = None, trace: bool = False, video_dir: Path | None = None):
+                 slow_mo_ms: int | None = None, trace: bool = False, video_dir: Path | None = None,
+                 accepted_certificates: list[str] | None = None):
         self.options = options
+        # SPKI hashes of the self-signed certificates the config allows (bot/tls.py).
+        self.accepted_certificates = list(accepted_certificates or [])
         self.downloads_dir = Path(downloads_dir)
         self.headless = options.headless and not headed
         self.slow_mo_ms = options.slow_mo_ms if slow_mo_ms is None else slow_mo_ms
@@ -75,12 +110,15 @@ class BrowserSession:
         self._extra_contexts: list[BrowserContext] = []
 
     def __enter__(self) -> "BrowserSession":
+        if self.video_dir:
+            use_system_ffmpeg_if_needed()
         self._playwright = sync_playwright().start()
         try:
             executable = find_browser(self.options.executable, self._playwright)
             self.browser = self._playwright.chromium.launch(
                 executable_path=str(executable), headless=self.headless,
-                slow_mo=self.slow_mo_ms, args=LAUNCH_FLAGS, downloads_path=str(self.downloads_dir))
+                slow_mo=self.slow_mo_ms, args=LAUNCH_FLAGS + self._certificate_flags(),
+                downloads_path=str(self.downloads_dir))
             with _sessions_lock:
                 _sessions[id(self.browser)] = self
             # Assertions that wait for a page state get the same patience as actions.
@@ -92,14 +130,20 @@ class BrowserSession:
                 self.page = self.context.new_page()
             except PlaywrightError as exc:
                 if self.video_dir and "ffmpeg" in str(exc):
-                    raise Refused("La vidéo (--video) demande le ffmpeg de Playwright, absent de cette machine "
-                                  "(« python -m playwright install ffmpeg » quand le réseau le permet) ; "
-                                  "relancez sans --video : traces et captures restent enregistrées.") from None
+                    raise Refused("La vidéo (--video) demande ffmpeg, absent de cette machine "
+                                  "(« apt-get install -y ffmpeg », ou « python -m playwright install ffmpeg » "
+                                  "quand le réseau le permet) ; relancez sans --video : traces et captures "
+                                  "restent enregistrées.") from None
                 raise
         except BaseException:
             self.__exit__(None, None, None)
             raise
         return self
+
+    def _certificate_flags(self) -> list[str]:
+        if not self.accepted_certificates:
+            return []
+        return ["--ignore-certificate-errors-spki-list=" + ",".join(self.accepted_certificates)]
 
     def _new_context(self, video: bool = False) -> BrowserContext:
         extra = {"record_video_dir": str(self.video_dir)} if video and self.video_dir else {}
@@ -157,3 +201,92 @@ def private_page(page: Page) -> Iterator[Page]:
         page.context.add_cookies(context.cookies())
     finally:
         context.close()
+
+
+class NavigationWatch:
+    """Remembers how the last top-level page load of `page` ended (HTTP status, or the network
+    error), so that a page object can tell at once "the server answered 500" or "the server is
+    gone" instead of waiting out its timeout for a control that will never come."""
+
+    def __init__(self, page: Page):
+        self.page = page
+        self.status: int | None = None
+        self.url = ""
+        self.failure = ""
+        page.on("response", self._on_response)
+        page.on("requestfailed", self._on_failure)
+
+    def _is_page_load(self, request) -> bool:
+        try:
+            return request.is_navigation_request() and request.frame == self.page.main_frame
+        except PlaywrightError:
+            return False
+
+    def _on_response(self, response) -> None:
+        if self._is_page_load(response.request):
+            self.status, self.url, self.failure = response.status, response.url, ""
+
+    def _on_failure(self, request) -> None:
+        if self._is_page_load(request):
+            self.status, self.url, self.failure = None, request.url, request.failure or "échec réseau"
+
+    def problem(self) -> str:
+        """A French description of what went wrong with the last page load, or ""."""
+        if self.failure:
+            return f"le serveur ne répond pas ({self.failure}) à {self.url}"
+        if self.status is not None and self.status >= 500:
+            return f"le serveur a répondu par une erreur HTTP {self.status} à {self.url}"
+        return ""
+
+
+class DownloadBroken(Exception):
+    """The browser reported a download as failed (transfer cut, server error)."""
+
+
+class PageInsteadOfDownload(Exception):
+    """The click loaded a page instead of a file (a login form after a lost session, an error
+    page): `status` is its HTTP status."""
+
+    def __init__(self, status: int, url: str):
+        super().__init__(f"une page (HTTP {status}) au lieu du fichier attendu")
+        self.status, self.url = status, url
+
+
+def download_by_clicking(link, folder: Path, default_name: str) -> Path:
+    """Click `link` (a Locator), wait for the download it starts, save it in `folder`.
+    Raises DownloadBroken when the server answered an error or the browser says the transfer
+    failed, PageInsteadOfDownload when a page came instead of the file; both at once, rather
+    than after the wait for a file that will never come."""
+    page = link.page
+
+    def is_page_load(response) -> bool:
+        # The link may open a new tab first (target=_blank): any top-level load of the context.
+        request = response.request
+        if not request.is_navigation_request() or 300 <= response.status < 400:
+            return False
+        try:
+            return request.frame.parent_frame is None
+        except PlaywrightError:   # a new tab's first load: its frame does not exist yet
+            return True
+
+    with page.expect_download() as download_info:
+        try:
+            with page.context.expect_event("response", is_page_load) as answer_info:
+                link.click()
+            answer = answer_info.value
+        except PlaywrightTimeout:
+            answer = None   # a file made by a script, not by a page load: only the download tells
+        if answer is not None:
+            if answer.status >= 500:
+                raise DownloadBroken(f"le serveur a répondu par une erreur HTTP {answer.status}")
+            disposition = (answer.headers.get("content-disposition") or "").lower()
+            if answer.status >= 400 or (not disposition.startswith("attachment")
+                                        and "text/html" in (answer.headers.get("content-type") or "")):
+                raise PageInsteadOfDownload(answer.status, answer.url)
+    download = download_info.value
+    failure = download.failure()
+    if failure:
+        raise DownloadBroken(failure)
+    target = Path(folder) / (download.suggested_filename or default_name)
+    download.save_as(target)
+    return target

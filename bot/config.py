@@ -42,12 +42,25 @@ class Strict(BaseModel):
 
 class SiteConfig(Strict):
     url: str
-    # A self-signed certificate is accepted only when this says so, for this one site.
+    # A self-signed certificate is accepted only when this says so, for this one site; with
+    # its SHA-256 fingerprint (AA:BB:…), only that certificate.
     allow_self_signed_certificate: bool = False
+    certificate_sha256: str | None = None
     # The site's wording the bot looks for (a pack shipped with the flows), and overrides of
     # any of its labels, same keys (e.g. {"external_apps": {"save": "Sauvegarder"}}).
     selector_pack: str | None = None
     labels: dict[str, Any] = {}
+
+    @field_validator("certificate_sha256")
+    @classmethod
+    def _check_fingerprint(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        digits = re.sub(r"[\s:]", "", value).upper()
+        if not re.fullmatch(r"[0-9A-F]{64}", digits):
+            raise ValueError("empreinte SHA-256 attendue : 64 chiffres hexadécimaux (AA:BB:… comme l'affiche "
+                             "le navigateur)")
+        return ":".join(digits[i:i + 2] for i in range(0, 64, 2))
 
     @field_validator("url")
     @classmethod

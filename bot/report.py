@@ -78,8 +78,9 @@ def by_hand(run) -> list[str]:
                 shown = ", ".join(str(name) for name in names[:8]) + ("…" if len(names) > 8 else "")
                 items.append(f"{group.get('label', '')} ({len(names)}) : {shown}")
         if f.status in ("failed", "mismatch"):
-            items.append(f"Étape « {f.name} » en échec : corriger la cause puis relancer la même commande, "
-                         "elle reprendra à cette étape.")
+            advice = f.details.get("what_to_do") or ("Corrigez la cause puis relancez la même commande : elle "
+                                                     "reprend à cette étape.")
+            items.append(f"Étape « {f.name} » en échec — {advice}")
     return items
 
 

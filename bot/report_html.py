@@ -38,7 +38,7 @@ _LABELS: ContextVar[dict] = ContextVar("report_labels", default={})
 
 # Shown elsewhere on the page, so left out of the step's "Détails techniques".
 SHOWN_KEYS = {"summary", "verified", "notes", "steps", "sensitive_files", "trace", "skipped_reason",
-              "file", "title", "by_hand"}
+              "file", "title", "by_hand", "what_to_do"}
 
 MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
           "octobre", "novembre", "décembre")
@@ -409,7 +409,8 @@ def _todo(report: dict, flows: list, run_dir: Path) -> str:
             failures.append(
                 f'<li class="fail"><strong>{where} : {esc(FLOW_STATUS_FR[status])}</strong><br>'
                 f'<span class="msg">{esc(details.get("summary") or "sans message")}</span><br>'
-                '<span class="rerun">→ Relancer la commande pour reprendre à cette étape.</span></li>')
+                f'<span class="rerun">→ {esc(details.get("what_to_do") or "Relancer la commande pour reprendre à cette étape.")}'
+                '</span></li>')
         elif status == "skipped":
             reason = details.get("skipped_reason")
             skipped.append(f"<li><strong>Étape ignorée</strong> : {where}"

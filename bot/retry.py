@@ -45,3 +45,21 @@ def wait_before_retry(attempt: int) -> float:
     seconds = backoff_s(attempt)
     time.sleep(seconds)
     return seconds
+
+
+def retry_with_backoff(attempt: Callable[[], T], *, attempts: int, retry_on: tuple[type[BaseException], ...],
+                       on_wait: Callable[[float, BaseException], None] | None = None) -> T:
+    """Call `attempt` until it returns, at most `attempts` times, waiting the backoff between
+    tries when it raises one of `retry_on`; the last such exception propagates. Only for
+    operations the caller knows are safe to repeat (a read, a download)."""
+    for number in range(1, attempts + 1):
+        try:
+            return attempt()
+        except retry_on as problem:
+            if number == attempts:
+                raise
+            seconds = backoff_s(number)
+            if on_wait:
+                on_wait(seconds, problem)
+            time.sleep(seconds)
+    raise AssertionError("unreachable")

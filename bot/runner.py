@@ -22,6 +22,7 @@ from .console import Console
 from .flow import Flow, RunContext
 from .journal import FINISHED, Journal, fingerprint
 from .retry import wait_before_retry
+from .tls import accepted_certificates
 from .secrets import redact
 
 FAILED = "failed"
@@ -125,9 +126,12 @@ def run_school(config: BotConfig, school_id: str, flows: Sequence[Flow], options
         else:
             to_run.append(flow)
     preflight(ctx, to_run)
+    # Certificates are checked before any click (a refusal touches nothing on either site).
+    accepted = accepted_certificates(config.sites) if to_run else []
     video_dir = run_dir / "video" if options.video else None
     with BrowserSession(config.browser, run_dir / "downloads", headed=options.headed,
-                        slow_mo_ms=options.slow_mo_ms, trace=options.trace, video_dir=video_dir) as session:
+                        slow_mo_ms=options.slow_mo_ms, trace=options.trace, video_dir=video_dir,
+                        accepted_certificates=accepted) as session:
         ctx.page = session.page
         ctx.isolated_page = session.isolated_page
         console.attach(session.context)
@@ -175,6 +179,8 @@ def _run_one(ctx: RunContext, flow: Flow, number: int) -> FlowResult:
     if notes:
         details.setdefault("notes", [])
         details["notes"] = [*notes, *details["notes"]]
+    if status in (FAILED, MISMATCH):
+        details["what_to_do"] = what_to_do(status, transient, attempt)
     shot_name = f"{number:02d}-{flow.name}{'' if status not in (FAILED, MISMATCH) else '-echec'}.png"
     screenshot = None
     try:
@@ -185,6 +191,17 @@ def _run_one(ctx: RunContext, flow: Flow, number: int) -> FlowResult:
     return FlowResult(name=flow.name, title=flow.title, status=status, summary=redact(summary),
                       duration_s=round(time.monotonic() - started, 2), details=details,
                       counts=counts, screenshot=screenshot, labels=flow.report_labels)
+
+
+def what_to_do(status: str, transient: bool, attempts: int) -> str:
+    """The French advice shown with a failed step: the cause is in its summary."""
+    if status == MISMATCH:
+        return ("Le site n'a pas gardé ce que le bot a fait : vérifiez à la main la page indiquée, puis relancez "
+                "la même commande (elle reprend à cette étape).")
+    if transient:
+        return (f"Panne passagère du site qui a duré malgré {attempts} essai(s) : relancez la même commande plus "
+                "tard ; elle reprend à cette étape, sans rien créer en double.")
+    return "Corrigez la cause indiquée, puis relancez la même commande : elle reprend à cette étape."
 
 
 def _attempt(ctx: RunContext, flow: Flow) -> tuple[str, str, dict, dict, bool]:
@@ -204,6 +221,10 @@ def _attempt(ctx: RunContext, flow: Flow) -> tuple[str, str, dict, dict, bool]:
         return FAILED, ("Délai dépassé en attendant la page (site lent ou page différente de celle "
                         f"attendue) : {_first_line(exc)}{_awaited(exc)}"), {}, {}, True
     except PlaywrightError as exc:
+        if "net::ERR_CERT" in str(exc):
+            # A certificate the browser refuses is no passing fault: never retried nor ignored.
+            return FAILED, (f"Certificat TLS refusé par le navigateur : {_first_line(exc)} ; vérifiez l'adresse du "
+                            "site, ou autorisez explicitement son certificat auto-signé (voir le README)."), {}, {}, False
         # net::ERR_… : the server went away or the network broke; anything else is not passing.
         return FAILED, f"Erreur du navigateur : {_first_line(exc)}", {}, {}, "net::ERR_" in str(exc)
     except AssertionError as exc:

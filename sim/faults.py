@@ -7,6 +7,7 @@ gives matches (a criterion it leaves out matches anything):
     page    SACoche's `?page=` argument
     method  "GET" / "POST"
     form    {field: value} of the posted form
+    query   {argument: text} the URL argument must be present and contain the text
     times   how many matching requests it hits (default 1; null: all of them)
 Kinds:
     http_500        answer HTTP 500
@@ -26,7 +27,7 @@ import threading
 from typing import Callable
 
 RULE_KINDS = ("http_500", "delay", "expire_session", "cut", "go_away")
-CRITERIA = {"path", "page", "method", "form"}
+CRITERIA = {"path", "page", "method", "form", "query"}
 OPTIONS = {"times", "seconds", "bytes", "label"}
 
 
@@ -112,6 +113,9 @@ def _matches(rule: dict, request) -> bool:
     if "page" in rule and request.args.get("page", "") != rule["page"]:
         return False
     if "method" in rule and request.method != str(rule["method"]).upper():
+        return False
+    if any(argument not in request.args or str(text) not in request.args[argument]
+           for argument, text in rule.get("query", {}).items()):
         return False
     return all(request.form.get(field) == str(value) for field, value in rule.get("form", {}).items())
 

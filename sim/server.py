@@ -40,14 +40,16 @@ class ServedApp:
     """One simulator on its own port, served from a background thread. It can go away and come
     back on the same port (the `go_away` fault), as a real server restarting would."""
 
-    def __init__(self, app, host: str = "127.0.0.1", port: int = 0, quiet: bool = True):
+    def __init__(self, app, host: str = "127.0.0.1", port: int = 0, quiet: bool = True, ssl_context=None):
+        """`ssl_context`: (certificate file, key file) to serve https (the TLS tests)."""
         if quiet:
             logging.getLogger("werkzeug").setLevel(logging.ERROR)
         self.app = app
         self.timing = TimedApp(app)
         self._lock = threading.Lock()
         self._stopped = False
-        self._server = make_server(host, port, self.timing, threaded=True)
+        self.ssl_context = ssl_context
+        self._server = make_server(host, port, self.timing, threaded=True, ssl_context=ssl_context)
         self.host, self.port = host, self._server.server_port
         self._thread = self._serving_thread()
         faults = app.config.get("FAULTS")
@@ -59,7 +61,7 @@ class ServedApp:
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}/"
+        return f"{'https' if self.ssl_context else 'http'}://{self.host}:{self.port}/"
 
     def start(self) -> "ServedApp":
         self._thread.start()
@@ -83,7 +85,8 @@ class ServedApp:
             with self._lock:
                 if self._stopped:
                     return
-                self._server = make_server(self.host, self.port, self.timing, threaded=True)
+                self._server = make_server(self.host, self.port, self.timing, threaded=True,
+                                           ssl_context=self.ssl_context)
                 self._thread = self._serving_thread()
                 self._thread.start()
         threading.Thread(target=come_back, daemon=True).start()

@@ -113,10 +113,14 @@ def bot(tmp_path, sims):
 def school(sims, bot, tmp_path):
     """School 123 configured with the simulators' own synthetic school (its files, the ENT users
     who prove SSO) and every password in the test keyring."""
+    return configure_school(bot, sims, tmp_path / "files")
+
+
+def configure_school(bot: Bot, sims: Simulators, files_dir: Path) -> Bot:
     from sim import datagen
     from sim.ent.seed import DEMO_ENT_ADMIN, demo_password
     from sim.seed import sso_check_logins
-    files = datagen.write_school_files(sims.school_data, tmp_path / "files")
+    files = datagen.write_school_files(sims.school_data, files_dir)
     checkers = sso_check_logins(sims.school_data)
     config = bot.config_data["schools"]["123"]
     config["files"] = {key: str(path) for key, path in files.items()}
@@ -157,3 +161,17 @@ def log_in(page: Page, base_url: str, mode_normal: bool = False) -> None:
     page.wait_for_url(re.compile(r"index\.php\?log_id=123&page=compte_accueil$"))
 
 
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Print the fault matrix (fault × flow → outcome) when its tests ran."""
+    matrix_module = sys.modules.get("test_fault_matrix")
+    if matrix_module is None or not matrix_module.MATRIX:
+        return
+    kinds = [kind for kind in matrix_module.KINDS if any(k == kind for k, _ in matrix_module.MATRIX)]
+    terminalreporter.section("matrice des pannes (panne × étape → résultat)")
+    terminalreporter.write_line("| étape | " + " | ".join(matrix_module.KIND_FR[k] for k in kinds) + " |")
+    terminalreporter.write_line("|---" * (len(kinds) + 1) + "|")
+    for flow in matrix_module.FLOWS:
+        cells = [matrix_module.MATRIX.get((kind, flow), "") for kind in kinds]
+        terminalreporter.write_line(f"| {flow} | " + " | ".join(cells) + " |")

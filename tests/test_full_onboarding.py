@@ -3,12 +3,15 @@ checked against both simulators' state."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+import time
 import zipfile
 from collections import Counter
 from datetime import date
 from pathlib import Path
 
-from conftest import DEMO, ent_state, post_json, sim_state
+from conftest import DEMO, REPO, ent_state, post_json, sim_state
 from sim import datagen
 from sim.ent.seed import DEMO_ENT_ADMIN, demo_password
 from sim.seed import DEMO_SCHOOLS
@@ -126,31 +129,76 @@ def test_a_batch_of_three_schools_with_one_broken_file(sims, bot, tmp_path):
     assert users(state["124"], {"ELV"}) == [] and state["124"]["params"]["connexion_mode"] == "normal"
 
 
-def test_video_without_ffmpeg_is_refused_clearly_or_recorded(sims, school):
-    result = school("full-onboarding", "--school", "123", "--video", "--only", "sacoche-auth-mode", "--json")
-    if result.code == 2:   # this machine has no Playwright ffmpeg (it cannot be downloaded here)
-        assert "La vidéo (--video) demande le ffmpeg de Playwright" in result.stderr
-        assert sim_state(sims)["requests"] == 0 and ent_state(sims)["requests"] == 0
-    else:
-        assert result.code == 0
-        assert list(Path(result.report["run_dir"]).rglob("*.webm"))
-
-
-def test_no_secret_in_any_artifact_of_a_recorded_run(sims, school):
-    report = onboard(school)
-    run_dir = Path(report["run_dir"])
+def test_no_secret_in_any_artifact_of_a_filmed_run_nor_in_the_process_list(sims, school):
+    """A whole run with --video and traces: no password in the videos, traces (every member of
+    the zips), screenshots, reports, journal, downloads, the bot's output, nor in the command
+    line of any process it started (bot, Playwright's driver, Chromium), sampled all along."""
     secrets = [DEMO.sacoche_admin_password, DEMO_ENT_ADMIN[1],
                *(demo_password(u["login"]) for u in school.config_data["schools"]["123"]["sso_check"])]
+    command = [sys.executable, "-m", "bot", "full-onboarding", "--school", "123", "--json", "--video",
+               "--config", str(school.config_path)]
+    with open(school.tmp_path / "out.txt", "w") as out, open(school.tmp_path / "err.txt", "w") as err:
+        bot = subprocess.Popen(command, cwd=REPO, env=school.env, stdout=out, stderr=err)
+        command_lines = set()
+        while bot.poll() is None:
+            command_lines |= {line for pid in [bot.pid, *descendants(bot.pid)] if (line := command_line(pid))}
+            time.sleep(0.05)
+    output = (school.tmp_path / "out.txt").read_bytes() + (school.tmp_path / "err.txt").read_bytes()
+    assert bot.returncode == 0, output[-3000:]
+    assert any(b"chrom" in line for line in command_lines) and len(command_lines) >= 3
+    for line in command_lines:
+        for secret in secrets:
+            assert secret.encode() not in line, f"{secret!r} in the command line {line[:200]!r}"
+
+    report = json.loads((school.tmp_path / "out.txt").read_text())
+    run_dir = Path(report["run_dir"])
     artifacts = [p for p in [*run_dir.rglob("*"), *(school.tmp_path / "state").rglob("*")] if p.is_file()]
     assert sum(p.name.endswith(".trace.zip") for p in artifacts) == len(ALL_FLOWS)
-    blobs = 0
+    videos = [p for p in artifacts if p.suffix == ".webm"]
+    # The main page is filmed whole; the short ones are the tabs the credentials links open.
+    assert videos and max(p.stat().st_size for p in videos) > 100_000
+    blobs = [output]
     for path in artifacts:
-        contents = [path.read_bytes()]
+        blobs.append(path.read_bytes())
         if path.suffix == ".zip":
             with zipfile.ZipFile(path) as archive:
-                contents += [archive.read(name) for name in archive.namelist()]
-        for content in contents:
-            blobs += 1
-            for secret in secrets:
-                assert secret.encode() not in content, f"{secret!r} found in {path}"
-    assert blobs > 100
+                blobs += [archive.read(name) for name in archive.namelist()]
+    for content in blobs:
+        for secret in secrets:
+            assert secret.encode() not in content
+    assert len(blobs) > 100
+
+
+def test_video_without_any_ffmpeg_is_refused_before_any_click(sims, school, tmp_path):
+    # A PATH without ffmpeg and an empty Playwright registry: nothing can film.
+    empty = tmp_path / "no-ffmpeg"
+    empty.mkdir()
+    env = {"PATH": f"{empty}:{Path(sys.executable).parent}", "PLAYWRIGHT_BROWSERS_PATH": str(empty),
+           "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    result = school("full-onboarding", "--school", "123", "--video", "--only", "sacoche-auth-mode", env=env)
+    assert result.code == 2 and "La vidéo (--video) demande ffmpeg" in result.stderr
+    assert sim_state(sims)["requests"] == 0 and ent_state(sims)["requests"] == 0
+
+
+def command_line(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
+def descendants(pid: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(parent, []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found

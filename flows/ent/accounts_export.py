@@ -28,13 +28,16 @@ class EntAccountsExport(Flow):
     def run(self, ctx: RunContext) -> Outcome:
         ctx.step("connexion à l'ENT, Administration des comptes, Rechercher, Extraction CSV")
         site = ent_admin_site(ctx)
-        path = site.download_accounts(ctx.run_dir)
+        notes: list[str] = []
+        path = site.download_accounts(ctx.run_dir, on_retry=lambda seconds, problem: notes.append(
+            f"Téléchargement de l'extraction interrompu ({problem}) ; nouvel essai après {seconds:.0f} s."))
         export = read_ent_csv(path)
         ctx.remember(ENT_CSV_FACT, str(path))
         profiles = ", ".join(f"{count} {profile}" for profile, count in export.by_profile.items())
         return Outcome(DONE, f"Extraction téléchargée : {len(export.accounts)} comptes ({profiles}) ; "
                              "rien n'a été modifié sur l'ENT.",
-                       details={"file": str(path), "encoding": export.encoding, "title": export.title},
+                       details={"file": str(path), "encoding": export.encoding, "title": export.title,
+                                "notes": notes},
                        counts={"ent_accounts": len(export.accounts)})
 
     def verify(self, ctx: RunContext, outcome: Outcome) -> dict:

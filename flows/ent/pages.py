@@ -10,8 +10,10 @@ from pathlib import Path
 import yaml
 from playwright.sync_api import Locator, Page, expect
 
-from bot.browser import private_page
+from bot.browser import (DownloadBroken, NavigationWatch, PageInsteadOfDownload, download_by_clicking,
+                         private_page)
 from bot.errors import FlowFailed, Refused
+from bot.retry import retry_with_backoff
 from bot.secrets import Secret
 
 PACKS = Path(__file__).resolve().parent / "packs"
@@ -48,6 +50,21 @@ class EntSite:
         self.page = page
         self.base_url = base_url
         self.labels = copy.deepcopy(labels)
+        self.loads = NavigationWatch(page)
+
+    def shows_login_form(self) -> bool:
+        return self.page.get_by_label(self.labels["login"]["username"], exact=True).is_visible()
+
+    def check_arrival(self, doing: str) -> None:
+        """After a click that loads a page: a server error, a server gone, or the ENT's login form
+        (the admin session expired) ends the flow at once as a passing failure; running the flow
+        again from its start logs in again."""
+        self.page.wait_for_load_state()   # a page cut short is reported once its load ends
+        problem = self.loads.problem()
+        if problem:
+            raise FlowFailed(f"ENT, {doing} : {problem}", transient=True)
+        if self.shows_login_form():
+            raise FlowFailed(f"ENT, {doing} : la session a expiré (retour à la page de connexion)", transient=True)
 
     def control(self, name: str) -> Locator:
         """A button or a link with that accessible name (icons may be either)."""
@@ -71,6 +88,9 @@ class EntSite:
     def _at_desktop_or_login(self) -> bool:
         """Open the ENT; True when it shows the Bureau (identified), False on its login form."""
         self.page.goto(self.base_url)
+        problem = self.loads.problem()
+        if problem:
+            raise FlowFailed(f"ENT, page d'accueil : {problem}", transient=True)
         username = self.page.get_by_label(self.labels["login"]["username"], exact=True)
         desktop = self.link(self.labels["menu"]["desktop"])
         username.or_(desktop).first.wait_for()
@@ -93,22 +113,30 @@ class EntSite:
     def open_menu(self, *entries: str) -> None:
         for entry in entries:
             self.link(self.labels["menu"][entry]).click()
+            self.check_arrival(f"menu « {self.labels['menu'][entry]} »")
 
     # Accounts export ------------------------------------------------------------------------------
-    def download_accounts(self, folder: Path) -> Path:
+    def download_accounts(self, folder: Path, on_retry=None) -> Path:
         words = self.labels["accounts"]
-        self.open_menu("administration", "accounts")
-        self.control(words["search"]).click()
-        export = self.control(words["export"])
-        with self.page.expect_download() as download_info:
-            export.click()
-        download = download_info.value
-        failure = download.failure()
-        if failure:
-            raise FlowFailed(f"Le téléchargement de l'extraction CSV a échoué : {failure}")
-        target = folder / (download.suggested_filename or "extraction_ent.csv")
-        download.save_as(target)
-        return target
+
+        def search_then_export() -> Path:
+            # From the portal's home each time: after a failed download the page may be an
+            # error page without the menu.
+            if self._at_desktop_or_login() is False:
+                raise FlowFailed("ENT : la session a expiré (retour à la page de connexion)", transient=True)
+            self.open_menu("administration", "accounts")
+            self.control(words["search"]).click()
+            self.check_arrival(f"bouton « {words['search']} »")
+            return download_by_clicking(self.control(words["export"]), folder, "extraction_ent.csv")
+        try:
+            # A download is a read: repeating it is safe, and cheaper than the whole flow.
+            return retry_with_backoff(search_then_export, attempts=3, retry_on=(DownloadBroken,), on_wait=on_retry)
+        except DownloadBroken as broken:
+            raise FlowFailed(f"Le téléchargement de l'extraction CSV a échoué 3 fois : {broken}",
+                             transient=True) from None
+        except PageInsteadOfDownload as page:
+            self.check_arrival(f"« {words['export']} »")   # a lost session says so
+            raise FlowFailed(f"« {words['export']} » a ouvert {page} ({page.url})", transient=True) from None
 
     # External application link ---------------------------------------------------------------------
     def open_link_configuration(self) -> None:
@@ -121,6 +149,7 @@ class EntSite:
         if configure.count() == 0:
             configure.wait_for()   # give the page its time before saying it is not there
         configure.click()
+        self.check_arrival(f"configuration du lien « {words['app']} »")
 
     def configure_base(self, base: str) -> str:
         """Select every structure, give them the base number, validate, save; returns the
@@ -132,7 +161,9 @@ class EntSite:
         field = self.page.get_by_label(words["base_field"], exact=True)
         field.fill(base)
         self.control(words["validate"]).click()
+        self.check_arrival(f"bouton « {words['validate']} »")
         self.control(words["save"]).click()
+        self.check_arrival(f"bouton « {words['save']} »")
         status = self.page.get_by_role("status")
         problem = self.page.get_by_role("alert")
         expect(status.or_(problem).first).to_be_visible()

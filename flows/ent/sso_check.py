@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from bot.errors import Refused, VerificationMismatch
+from bot.errors import FlowFailed, Refused, VerificationMismatch
 from bot.files.ent_csv import read_ent_csv
 from bot.flow import DONE, Flow, Outcome, RunContext
 
@@ -49,8 +49,17 @@ class SsoCheck(Flow):
             page = ctx.isolated_page()
             ent = EntSite(page, ctx.site_url("ent"), ent_labels(ctx))
             ent.log_in(user.login, ctx.password(f"sso:{user.login}"))
-            landing = SsoLanding(ent.open_sacoche_from_desktop())
-            results.append({"login": user.login, **landing.who_is_logged_in()})
+            landed = ent.open_sacoche_from_desktop()
+            landing = SsoLanding(landed).who_is_logged_in()
+            if not landing["identified"] and EntSite(landed, ctx.site_url("ent"), ent_labels(ctx)).shows_login_form():
+                raise FlowFailed(f"La session ENT de {user.login} a expiré avant le retour vers SACoche "
+                                 "(page de connexion de l'ENT au lieu de SACoche).", transient=True)
+            if landing.pop("passing", False):
+                # SACoche could not validate the ticket with the ENT (server error, no answer):
+                # a passing fault, the whole check is run again.
+                raise FlowFailed(f"SACoche n'a pas pu valider auprès de l'ENT la connexion de {user.login} : "
+                                 f"{landing['message']}", transient=True)
+            results.append({"login": user.login, **landing})
         ctx.facts["sso_results"] = results
         ok = sum(1 for r in results if r["identified"])
         return Outcome(DONE, f"{ok}/{len(results)} utilisateur(s) de l'ENT connecté(s) à SACoche par le Bureau ; "

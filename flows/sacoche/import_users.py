@@ -13,7 +13,8 @@ from bot.flow import DONE, UNCHANGED, Flow, Outcome, RunContext
 
 from .auth_mode import sacoche_site
 from .expected import expected_people
-from .pages import IMPORT_DONE, ImportWizardPage, UserListPage, WizardRefusal, WizardStep, is_transient
+from .pages import (IMPORT_DONE, DownloadBroken, ImportWizardPage, PageInsteadOfDownload, UserListPage,
+                    WizardRefusal, WizardStep, is_transient)
 
 MAX_STEPS = 20   # the longest wizard has 12 steps: more means SACoche is looping
 
@@ -147,6 +148,11 @@ class SacocheImportUsers(Flow):
         details = {"mode": mode, "file": str(expected.path), "steps": log.steps, "notes": log.notes}
         if log.to_decide:
             details["by_hand"] = [{"label": f"Import des {self.kind.noun} : à vérifier", "items": log.to_decide}]
+        if log.credentials_lost:
+            details.setdefault("by_hand", []).append({
+                "label": f"Identifiants des nouveaux comptes ({self.kind.noun}) non téléchargés après 3 essais "
+                         "— régénérez leurs mots de passe dans SACoche",
+                "items": [f"{log.counts.get('users_added', 0)} compte(s) créé(s) ; cause : {log.credentials_lost}"]})
         if log.credentials:
             # Logins and clear passwords of the new accounts: to hand out, then delete.
             details["sensitive_files"] = [str(p) for p in log.credentials]
@@ -193,7 +199,14 @@ class SacocheImportUsers(Flow):
             after = wizard.go_on(step)
             log.current = 53
             log.record(after)
-            log.credentials += wizard.download_credentials(ctx.run_dir)
+            try:
+                log.credentials += wizard.download_credentials(
+                    ctx.run_dir, on_retry=lambda seconds, problem: log.notes.append(
+                        f"Téléchargement des identifiants interrompu ({problem}) ; nouvel essai après {seconds:.0f} s."))
+            except (DownloadBroken, PageInsteadOfDownload) as broken:
+                # The accounts exist: stopping here would lose nothing more, but the run must
+                # say loudly that these passwords are to be generated again by hand.
+                log.credentials_lost = f"{broken}"
             return wizard.go_on(after)
         return wizard.go_on(step)
 
@@ -228,6 +241,7 @@ class StepLog:
         self.to_decide: list[str] = []    # the notes a person must look at
         self.counts: dict[str, int] = {}
         self.credentials: list = []
+        self.credentials_lost = ""
         self.current = 10
 
     def decide(self, note: str) -> None:

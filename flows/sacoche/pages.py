@@ -9,9 +9,9 @@ from urllib.parse import parse_qs, urlsplit
 
 from playwright.sync_api import Page, Response, expect
 
-from bot.browser import private_page
+from bot.browser import DownloadBroken, PageInsteadOfDownload, download_by_clicking, private_page
 from bot.errors import FlowFailed
-from bot.retry import RetryAfter, with_retries
+from bot.retry import RetryAfter, retry_with_backoff, with_retries
 from bot.secrets import Secret
 
 # Answers after which running the flow again from its start is expected to work: the page's own
@@ -287,16 +287,16 @@ class ImportWizardPage:
         return self.page.locator(f"#form_bilan input[type=checkbox][id^={prefix}]").count()
 
     # Step 53 ----------------------------------------------------------------------------------
-    def download_credentials(self, folder) -> list:
-        """Save the CSV (and PDF) of new logins offered at step 53; returns the saved paths."""
+    def download_credentials(self, folder, on_retry=None) -> list:
+        """Save the CSV (and PDF) of new logins offered at step 53; returns the saved paths.
+        The accounts already exist by then and the wizard cannot show these passwords again, so
+        a broken download is retried here (a GET of a file kept on the server: safe to repeat),
+        never by restarting the wizard. Raises DownloadBroken when it keeps failing, or at once
+        when SACoche shows a page instead of the file (session lost, file gone)."""
         saved = []
         csv_link = self.page.locator("#form_bilan a[href*='force_download.php']")
-        with self.page.expect_download() as download_info:
-            csv_link.click()
-        download = download_info.value
-        target = folder / download.suggested_filename
-        download.save_as(target)
-        saved.append(target)
+        saved.append(retry_with_backoff(lambda: download_by_clicking(csv_link, folder, "identifiants.csv"),
+                                        attempts=3, retry_on=(DownloadBroken,), on_wait=on_retry))
         pdf_link = self.page.locator("#form_bilan a[href*='login-mdp/']")
         if pdf_link.count():
             answer = self.page.request.get(pdf_link.get_attribute("href"))
@@ -337,6 +337,11 @@ class UserListPage:
                 return row; }); }""")
 
 
+# phpCAS's page when the ticket could not be validated (no or bad answer from the CAS server):
+# unlike "Incident authentification CAS" (unknown ENT id), a new attempt may well succeed.
+CAS_VALIDATION_FAILED = "Authentification CAS infructueuse"
+
+
 class SsoLanding:
     """The SACoche page an ENT user lands on after the CAS round trip."""
 
@@ -352,8 +357,9 @@ class SsoLanding:
             user, _, kind = text.rpartition(" [")
             return {"identified": True, "user": user.strip(), "profile": kind.rstrip("]"), "url": self.page.url}
         message = self.page.locator("p.danger, div.probleme, body").first.inner_text().strip()
-        return {"identified": False, "user": "", "profile": "",
-                "message": f"{error_title.first.inner_text().strip()} — {message[:300]}", "url": self.page.url}
+        title = error_title.first.inner_text().strip()
+        return {"identified": False, "user": "", "profile": "", "message": f"{title} — {message[:300]}",
+                "url": self.page.url, "passing": title.startswith(CAS_VALIDATION_FAILED)}
 
 
 # "Importer / Imposer des identifiants" -------------------------------------------------------------

@@ -35,6 +35,7 @@ SACOCHE_FAULT_KEYS = {
 
 MSG_SESSION_LOST = ("Session absente / perdue / expirée / incompatible. "
                     "Veuillez vous (re)connecter.")
+CAS_FAILED_TITLE = "Authentification CAS infructueuse !"   # phpCAS (French) on a failed validation
 MSG_BAD_DATA = "Erreur avec les données transmises !"
 MSG_CSRF = "Jeton CSRF invalide. Plusieurs onglets ouverts avec des sessions incompatibles ?"
 MSG_WRONG_PROFILE = "Appel incompatible avec votre identification actuelle. Veuillez vous (re)connecter."
@@ -267,18 +268,26 @@ def create_app(state_dir: Path, today: date | None = None) -> Flask:
     def cas_incident(message: str):
         return render_template("error.html", title="Incident authentification CAS", message=message), 200
 
+    def cas_validation_failed(reason: str):
+        # phpCAS's CAS_AuthenticationException page, which SACoche re-wraps in its own layout
+        # (pages/public_sso_login.php, exit_CAS_Exception): same title, same advice to retry.
+        return render_template("error.html", title=CAS_FAILED_TITLE,
+                               message=f"Vous n'avez pas été authentifié(e). Vous pouvez soumettre votre requête "
+                                       f"à nouveau. Cette erreur peut être due à un certificat expiré ou des données "
+                                       f"invalides renvoyées par le serveur CAS. ({reason})"), 200
+
     def validate_ticket(base: int, cas_base: str, service: str, ticket: str):
         url = f"{cas_base}/serviceValidate?service={quote(service, safe='')}&ticket={quote(ticket, safe='')}"
         try:
             with urllib.request.urlopen(url, timeout=10) as answer:
                 root = ElementTree.fromstring(answer.read())
         except Exception as exc:   # network or XML problem: phpCAS shows an error page too
-            return cas_incident(f"Échec de la validation du ticket CAS ({exc.__class__.__name__}).")
+            return cas_validation_failed(f"Reason: no response from the CAS server — {exc.__class__.__name__}")
         success = root.find(f"{CAS_NS}authenticationSuccess")
         if success is None:
             failure = root.find(f"{CAS_NS}authenticationFailure")
             code = failure.get("code", "") if failure is not None else "réponse inattendue"
-            return cas_incident(f"Authentification CAS refusée ({code}).")
+            return cas_validation_failed(f"Reason: [{code}] CAS error")
         cas_user = (success.findtext(f"{CAS_NS}user") or "").strip()
         rows = store.query("SELECT * FROM user WHERE base = ? AND id_ent = ? AND profil != 'ADM'", (base, cas_user))
         if not rows:
