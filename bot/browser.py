@@ -231,7 +231,9 @@ class NavigationWatch:
             self.status, self.url, self.failure = None, request.url, request.failure or "échec réseau"
 
     def problem(self) -> str:
-        """A French description of what went wrong with the last page load, or ""."""
+        """A French description of what went wrong with the last page load, or "". (A page whose
+        body breaks off is not seen here: Chromium keeps it loading, and the wait for its
+        controls runs out instead, a passing failure too.)"""
         if self.failure:
             return f"le serveur ne répond pas ({self.failure}) à {self.url}"
         if self.status is not None and self.status >= 500:

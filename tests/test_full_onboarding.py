@@ -11,7 +11,7 @@ from collections import Counter
 from datetime import date
 from pathlib import Path
 
-from conftest import DEMO, REPO, ent_state, post_json, sim_state
+from conftest import DEMO, REPO, command_line, descendants, ent_state, post_json, sim_state
 from sim import datagen
 from sim.ent.seed import DEMO_ENT_ADMIN, demo_password
 from sim.seed import DEMO_SCHOOLS
@@ -178,27 +178,3 @@ def test_video_without_any_ffmpeg_is_refused_before_any_click(sims, school, tmp_
     result = school("full-onboarding", "--school", "123", "--video", "--only", "sacoche-auth-mode", env=env)
     assert result.code == 2 and "La vidéo (--video) demande ffmpeg" in result.stderr
     assert sim_state(sims)["requests"] == 0 and ent_state(sims)["requests"] == 0
-
-
-def command_line(pid: int) -> bytes:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return b""
-
-
-def descendants(pid: int) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            children.setdefault(parent, []).append(int(entry.name))
-    found, todo = [], [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.append(child)
-            todo.append(child)
-    return found

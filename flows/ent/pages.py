@@ -59,7 +59,6 @@ class EntSite:
         """After a click that loads a page: a server error, a server gone, or the ENT's login form
         (the admin session expired) ends the flow at once as a passing failure; running the flow
         again from its start logs in again."""
-        self.page.wait_for_load_state()   # a page cut short is reported once its load ends
         problem = self.loads.problem()
         if problem:
             raise FlowFailed(f"ENT, {doing} : {problem}", transient=True)

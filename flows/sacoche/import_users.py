@@ -7,14 +7,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 
+from bot.browser import DownloadBroken, PageInsteadOfDownload
 from bot.errors import FlowFailed, Refused, VerificationMismatch
 from bot.flow import DONE, UNCHANGED, Flow, Outcome, RunContext
 
 from .auth_mode import sacoche_site
 from .expected import expected_people
-from .pages import (IMPORT_DONE, DownloadBroken, ImportWizardPage, PageInsteadOfDownload, UserListPage,
-                    WizardRefusal, WizardStep, is_transient)
+from .pages import IMPORT_DONE, ImportWizardPage, UserListPage, WizardRefusal, WizardStep, is_transient
 
 MAX_STEPS = 20   # the longest wizard has 12 steps: more means SACoche is looping
 
@@ -106,12 +107,17 @@ class SacocheImportUsers(Flow):
         return parts
 
     @property
+    def _pending_key(self) -> str:
+        return f"{self.kind.name}:logins_not_saved"
+
+    @property
     def _expected_key(self) -> str:
         return f"{self.name}:expected"
 
     # The wizard ---------------------------------------------------------------------------------
     def run(self, ctx: RunContext) -> Outcome:
         expected = ctx.facts.get(self._expected_key) or expected_people(ctx, self.kind.file_key)
+        pending = ctx.recall(self._pending_key)   # logins of an interrupted run never saved
         wizard = ImportWizardPage(sacoche_site(ctx))
         wizard.open(f"{self.kind.category}_oui", ctx.login("sacoche"), ctx.password("sacoche"))
         category = wizard.category_value(self.kind.category)
@@ -146,8 +152,21 @@ class SacocheImportUsers(Flow):
             "class_memberships_changed", "main_teachers_changed", "group_memberships_changed",
             "addresses_added", "addresses_modified", "students_links_changed"))
         details = {"mode": mode, "file": str(expected.path), "steps": log.steps, "notes": log.notes}
+        if pending:
+            # The interrupted run was about to add `accounts` people: those this run did not add
+            # again were created then, and their passwords never saved.
+            lost = pending["accounts"] - log.counts.get("users_added", 0)
+            if lost > 0:
+                log.lost_before.append(f"{lost} compte(s) créé(s) lors de l'exécution interrompue du "
+                                       f"{pending['at'].replace('T', ' à ')}")
+        ctx.remember(self._pending_key, None)
         if log.to_decide:
             details["by_hand"] = [{"label": f"Import des {self.kind.noun} : à vérifier", "items": log.to_decide}]
+        if log.lost_before:
+            details.setdefault("by_hand", []).append({
+                "label": f"Identifiants jamais récupérés de nouveaux comptes ({self.kind.noun}) — l'exécution "
+                         "s'est arrêtée juste après leur création : régénérez leurs mots de passe dans SACoche",
+                "items": log.lost_before})
         if log.credentials_lost:
             details.setdefault("by_hand", []).append({
                 "label": f"Identifiants des nouveaux comptes ({self.kind.noun}) non téléchargés après 3 essais "
@@ -194,6 +213,13 @@ class SacocheImportUsers(Flow):
             removals = wizard.count_boxes("del_")
             if removals:
                 log.notes.append(f"Étape {log.current} : {removals} retrait(s) confirmé(s) (absents du fichier).")
+            adding = wizard.count_boxes("add_")
+            if adding:
+                # Accounts are written by the next click, and their passwords shown only once
+                # after it: until they are saved, a cut here (a browser that dies) would lose
+                # them silently. The journal keeps this until the logins file is saved.
+                ctx.remember(self._pending_key, {"at": datetime.now().isoformat(timespec="minutes"),
+                                                 "accounts": adding})
         elif step.control == "step53":
             # Step 53 shows the password warning; the new logins can only be had now.
             after = wizard.go_on(step)
@@ -207,6 +233,7 @@ class SacocheImportUsers(Flow):
                 # The accounts exist: stopping here would lose nothing more, but the run must
                 # say loudly that these passwords are to be generated again by hand.
                 log.credentials_lost = f"{broken}"
+            ctx.remember(self._pending_key, None)   # saved, or reported as lost just above
             return wizard.go_on(after)
         return wizard.go_on(step)
 
@@ -242,6 +269,7 @@ class StepLog:
         self.counts: dict[str, int] = {}
         self.credentials: list = []
         self.credentials_lost = ""
+        self.lost_before: list[str] = []
         self.current = 10
 
     def decide(self, note: str) -> None:

@@ -4,12 +4,13 @@ administrator does; no selector lives outside this module."""
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
-from playwright.sync_api import Page, Response, expect
+from playwright.sync_api import Page, expect
 
-from bot.browser import DownloadBroken, PageInsteadOfDownload, download_by_clicking, private_page
+from bot.browser import DownloadBroken, download_by_clicking, private_page
 from bot.errors import FlowFailed
 from bot.retry import RetryAfter, retry_with_backoff, with_retries
 from bot.secrets import Secret
@@ -40,11 +41,21 @@ class AjaxFeedback:
 
 
 def _is_post_to(page_name: str):
-    def match(response: Response) -> bool:
-        return (response.request.method == "POST"
-                and "ajax.php" in response.url
-                and parse_qs(urlsplit(response.url).query).get("page") == [page_name])
+    def match(request) -> bool:
+        return (request.method == "POST"
+                and "ajax.php" in request.url
+                and parse_qs(urlsplit(request.url).query).get("page") == [page_name])
     return match
+
+
+@contextmanager
+def ajax_call_to(page: Page, page_name: str):
+    """The action inside sends SACoche's AJAX call to `page_name`: wait until it is answered or
+    has failed (a server gone, a cut answer: the page then shows its own "Échec" message, which
+    the caller reads), rather than waiting out a timeout for an answer that will not come."""
+    with page.expect_request(_is_post_to(page_name)) as request_info:
+        yield
+    request_info.value.response()   # None when the call failed
 
 
 def settled_feedback(label) -> AjaxFeedback:
@@ -107,7 +118,7 @@ class SacocheSite:
         expect(self.logout_link).to_be_visible()
 
     def _submit_credentials(self, login: str) -> None:
-        with self.page.expect_response(_is_post_to("public_accueil")):
+        with ajax_call_to(self.page, "public_accueil"):
             self.page.locator("#f_submit").click()
         # On success the page leaves at once for the identified home (the answer's body is then
         # gone), on failure the message lands in #ajax_msg: wait for whichever comes.
@@ -121,7 +132,7 @@ class SacocheSite:
             # states how long to wait, and there is no page state to wait for instead.
             raise RetryAfter(int(delay.group(1)), message)
         raise FlowFailed(f"Connexion administrateur SACoche refusée (base {self.base}, "
-                         f"compte {login}) : {message}")
+                         f"compte {login}) : {message}", transient=is_transient(message))
 
 
 class ConnexionPage:
@@ -152,7 +163,7 @@ class ConnexionPage:
         expect(self.feedback).to_have_text(re.compile("Penser à valider"))
 
     def save(self) -> AjaxFeedback:
-        with self.page.expect_response(_is_post_to(self.PAGE)):
+        with ajax_call_to(self.page, self.PAGE):
             self.submit.click()
         return settled_feedback(self.feedback)
 
@@ -215,7 +226,7 @@ class ImportWizardPage:
         # button and the browser's file chooser, never set the file on #f_import directly.
         with self.page.expect_file_chooser() as chooser_info:
             self.page.locator(f"button#{button_id}").click()
-        with self.page.expect_response(_is_post_to(self.PAGE)):
+        with ajax_call_to(self.page, self.PAGE):
             chooser_info.value.set_files(str(path))
         return self.settle()
 
@@ -388,7 +399,7 @@ class IdentifierImportPage:
         # The button sets the hidden f_action before opening the hidden file input: go through it.
         with self.page.expect_file_chooser() as chooser_info:
             self.page.locator("button#import_ent").click()
-        with self.page.expect_response(_is_post_to(self.PAGE)):
+        with ajax_call_to(self.page, self.PAGE):
             chooser_info.value.set_files(str(path))
         return settled_feedback(self.feedback)
 
