@@ -22,6 +22,7 @@ CSV_CASES = {
                    "aucun compte de profil Parent"),
     "formula": ((HEADER + GOOD + "=cmd|' /C calc'!A0;Eleve;X;Y;\r\n").encode(), "formule de tableur"),
     "formula-in-name": ((HEADER + GOOD + "zz1;Eleve;@SUM(A1);Y;\r\n").encode(), "formule de tableur"),
+    "id-twice": ((HEADER + GOOD + "abernard1;Eleve;BERNARD;Lea;3B\r\n").encode(), "identifiant(s) ENT en double (abernard1)"),
     "script-name": ((HEADER + GOOD + "zz2;Eleve;<script>alert(1)</script>;Y;\r\n").encode(), "balise HTML"),
     "huge": (None, "Mo, plus que les 20 Mo permis"),
 }

@@ -334,7 +334,25 @@ def no_teacher(folder: Path, files: dict[str, Path]) -> Path:
     return folder / "sts_vide.xml"
 
 
+def duplicated(first: bytes, end: bytes, kind: str, name: str):
+    """The file with its first `first`…`end` element copied once more right after itself."""
+    def build(folder: Path, files: dict[str, Path]) -> Path:
+        content = files[kind].read_bytes()
+        start = content.index(first)
+        stop = content.index(end, start) + len(end)
+        (folder / name).write_bytes(content[:stop] + content[start:stop] + content[stop:])
+        return folder / name
+    return build
+
+
 BAD_INPUTS = [
+    BadInput("student_id_twice", with_file("eleves", duplicated(b"<ELEVE ", b"</ELEVE>", "eleves", "eleves_double.xml")),
+             "identifiant ELEVE_ID en double ("),
+    BadInput("staff_id_twice", with_file("sts", duplicated(b"<INDIVIDU ", b"</INDIVIDU>", "sts", "sts_double.xml")),
+             "identifiant INDIVIDU ID en double ("),
+    BadInput("parent_id_twice", with_file("responsables", duplicated(b"<PERSONNE ", b"</PERSONNE>", "responsables",
+                                                                     "resp_double.xml")),
+             "identifiant PERSONNE_ID en double ("),
     BadInput("wrong_uai", only("eleves", uai=OTHER_UAI),
              "est issu de l'établissement « 0341235H » et non « 0341234G » (n°UAI de l'école 123"),
     BadInput("lower_case_uai", with_file("eleves", lower_case_uai),

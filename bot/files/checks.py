@@ -3,6 +3,8 @@ them (import-files.md §1–4, §6), and sums up what it will find. Every refusa
 French message saying what was found and what was expected."""
 from __future__ import annotations
 
+from collections import Counter
+
 import json
 import re
 from datetime import date
@@ -199,6 +201,7 @@ def read_school_file(kind: str, path: Path, *, uai: str, year: int, school_id: s
         raise source.refuse(f"provient d'un logiciel privé d'emploi du temps (PARAMETRES/APPLICATION_SOURCE « "
                             f"{read.application_source} ») et non de STS-Web : exportez le fichier depuis STS-Web")
     _check_identity(source, read, kind, uai, year, school_id, today)
+    _check_unique_ids(source, read, kind)
     if kind == kinds.STS and not read.teachers:
         ignored = sorted({p.fonction for p in read.people})
         found = f" ({plural(len(read.people), 'personne', 'personnes')} de fonction {', '.join(ignored)})" if ignored else ""
@@ -216,6 +219,23 @@ def read_school_file(kind: str, path: Path, *, uai: str, year: int, school_id: s
             raise source.refuse(f"aucun lien de responsabilité légale (RESPONSABLE_ELEVE avec RESP_LEGAL 1 ou 2) "
                                 f"parmi {plural(len(read.links), 'lien', 'liens')} ; attendu : au moins un")
     return read, warnings
+
+
+ID_FIELDS = {kinds.STS: ("people", "sts_id", "INDIVIDU ID"), kinds.ELEVES: ("students", "eleve_id", "ELEVE_ID"),
+             kinds.RESPONSABLES: ("parents", "personne_id", "PERSONNE_ID")}
+
+
+def _check_unique_ids(source: XmlSource, read, kind: str) -> None:
+    """SACoche matches people by these ids: an export never repeats one, a file that does was
+    edited or merged by hand, and its import would update one account twice or create two."""
+    items, field, name = ID_FIELDS[kind]
+    counts = Counter(getattr(item, field) for item in getattr(read, items))
+    twice = sorted(identifier for identifier, count in counts.items() if count > 1)
+    if twice:
+        shown = ", ".join(str(i) for i in twice[:5]) + ("…" if len(twice) > 5 else "")
+        raise source.refuse(f"{plural(len(twice), 'identifiant', 'identifiants')} {name} en double ({shown}) ; "
+                            "un export STS-Web / SIECLE n'en contient jamais : fichier modifié ou assemblé à la "
+                            "main, à exporter de nouveau")
 
 
 def check_school_files(config: BotConfig, school_id: str, today: date | None = None,

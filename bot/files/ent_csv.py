@@ -90,6 +90,12 @@ def read_ent_csv(path: Path | str, required_profiles=REQUIRED_PROFILES) -> EntCs
                       f"refusée(s) par sécurité : {', '.join(s[:60] for s in suspicious[:3])}")
     if not accounts:
         raise Refused(f"{where} : aucun compte utilisable (identifiant, nom et prénom en colonnes 1, 3 et 4).")
+    seen = Counter(a.ent_id for a in accounts)
+    twice = sorted(ent_id for ent_id, count in seen.items() if count > 1)
+    if twice:
+        # One ENT id on two lines would give two SACoche users the same SSO login.
+        raise Refused(f"{where} : {len(twice)} identifiant(s) ENT en double ({', '.join(twice[:5])}"
+                      f"{'…' if len(twice) > 5 else ''}) ; une extraction de l'ENT n'en contient jamais.")
     found = {a.profile for a in accounts}
     missing = [p for p in required_profiles if p not in found]
     if missing:
