@@ -409,8 +409,7 @@ def _todo(report: dict, flows: list, run_dir: Path) -> str:
             failures.append(
                 f'<li class="fail"><strong>{where} : {esc(FLOW_STATUS_FR[status])}</strong><br>'
                 f'<span class="msg">{esc(details.get("summary") or "sans message")}</span><br>'
-                f'<span class="rerun">→ {esc(details.get("what_to_do") or "Relancer la commande pour reprendre à cette étape.")}'
-                '</span></li>')
+                f'<span class="rerun">→ {esc(_advice(details))}</span></li>')
         elif status == "skipped":
             reason = details.get("skipped_reason")
             skipped.append(f"<li><strong>Étape ignorée</strong> : {where}"
@@ -462,7 +461,7 @@ def _flow_section(number: int, flow: dict, run_dir: Path) -> str:
     if status in BAD:
         body.append(f'<p class="error{" warn" if status == "mismatch" else ""}">'
                     f"<strong>{esc(status_fr)}</strong> — {esc(summary or 'sans message')}<br>"
-                    "Relancer la commande pour reprendre à cette étape.</p>")
+                    f"{esc(_advice(details))}</p>")
     elif summary:
         body.append(f'<p class="summary">{esc(summary)}</p>')
     if details.get("skipped_reason"):
@@ -498,6 +497,11 @@ def _flow_section(number: int, flow: dict, run_dir: Path) -> str:
     )
 
 
+def _advice(details: dict) -> str:
+    """What to do about a failed step: the runner's advice, else the general one."""
+    return str(details.get("what_to_do") or "Relancer la commande pour reprendre à cette étape.")
+
+
 def _wizard(steps) -> str:
     steps = [step for step in _strings(steps) if isinstance(step, dict)]
     if not steps:
@@ -508,7 +512,7 @@ def _wizard(steps) -> str:
            if _strings(step.get("lines")) else "")
         + "</li>"
         for step in steps)
-    return (f'<details class="wizard"><summary>Messages de l\'assistant SACoche ({len(steps)} étapes)'
+    return (f'<details class="wizard"><summary>{esc(_label("steps"))} ({len(steps)} étapes)'
             f"</summary><ul>{items}</ul></details>")
 
 

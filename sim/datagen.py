@@ -13,11 +13,12 @@ from __future__ import annotations
 import argparse
 import random
 import sys
-import unicodedata
 import xml.etree.ElementTree as ET
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from .text import without_accents
 
 TRAPS = frozenset({
     "homonyms",             # two students with the same name in two classes; a teacher and a parent too
@@ -247,9 +248,7 @@ class SchoolData:
 
 def name_key(nom: str, prenom: str) -> tuple[str, str]:
     """How the ENT import compares people: accents and case ignored, hyphens and spaces kept."""
-    def plain(text: str) -> str:
-        return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)).upper()
-    return plain(nom), plain(prenom)
+    return without_accents(nom).upper(), without_accents(prenom).upper()
 
 
 def ascii_mail_part(text: str) -> str:

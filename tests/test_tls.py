@@ -49,11 +49,15 @@ def https_sacoche(tmp_path):
     app.config["STORE"].close()
 
 
-def requests_made(served) -> int:
+def state_of(served) -> dict:
     unchecked = ssl.create_default_context()
     unchecked.check_hostname, unchecked.verify_mode = False, ssl.CERT_NONE
     with urllib.request.urlopen(served.url + "_sim/state", context=unchecked, timeout=10) as answer:
-        return json.load(answer)["requests"]
+        return json.load(answer)
+
+
+def requests_made(served) -> int:
+    return state_of(served)["requests"]
 
 
 def https_bot(tmp_path, served, **site) -> Bot:
@@ -79,6 +83,7 @@ def test_the_allowed_self_signed_certificate_of_that_site_is_accepted(tmp_path, 
     result = bot("run", "sacoche-auth-mode", "--school", "123", "--json")
     assert result.code == 0, result.stdout[-2000:] + result.stderr[-2000:]
     assert result.report["flows"][0]["status"] == "done"
+    assert state_of(served)["schools"]["123"]["params"]["connexion_mode"] == "cas"   # saved through https
 
 
 def test_another_certificate_than_the_pinned_one_is_refused(tmp_path, https_sacoche):

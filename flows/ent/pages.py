@@ -121,7 +121,7 @@ class EntSite:
         def search_then_export() -> Path:
             # From the portal's home each time: after a failed download the page may be an
             # error page without the menu.
-            if self._at_desktop_or_login() is False:
+            if not self._at_desktop_or_login():
                 raise FlowFailed("ENT : la session a expiré (retour à la page de connexion)", transient=True)
             self.open_menu("administration", "accounts")
             self.control(words["search"]).click()

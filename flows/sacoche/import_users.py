@@ -89,7 +89,8 @@ class SacocheImportUsers(Flow):
         self.title = kind.title
         self.report_labels = {
             "counts": {f"{COUNT_PREFIX[kind.name]}_{key}": label for key, label in COUNT_LABELS.items()},
-            "details": {"mode": "Mode d'affichage de l'assistant", "file": "Fichier importé"}}
+            "details": {"mode": "Mode d'affichage de l'assistant", "file": "Fichier importé",
+                        "steps": "Messages de l'assistant SACoche"}}
 
     # Before any click -------------------------------------------------------------------------
     def preflight(self, ctx: RunContext) -> None:

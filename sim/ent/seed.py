@@ -17,10 +17,10 @@ What the export holds, and what SACoche can match (by normalised surname + first
 """
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
 
 from ..datagen import ACCENT_STUDENTS, HOMONYM_STUDENT, LATIN1_STUDENT, SchoolData, name_key
+from ..text import without_accents
 from .store import ADMIN_PROFILE, Store
 
 # Well-known demo credentials: they only open the local simulator.
@@ -64,8 +64,7 @@ class EntAccount:
 
 
 def _ascii_letters(text: str) -> str:
-    plain = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
-    return "".join(c for c in plain.lower() if c.isascii() and c.isalpha())
+    return "".join(c for c in without_accents(text).lower() if c.isascii() and c.isalpha())
 
 
 def _vary_case(index: int, nom: str, prenom: str) -> tuple[str, str]:

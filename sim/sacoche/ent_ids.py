@@ -10,6 +10,8 @@ from collections import Counter
 
 from markupsafe import escape
 
+from ..text import without_accents
+
 TEACHER_FAMILY = ("ENS", "DIR", "EDU", "DOC", "AED", "SUR", "ORI", "MDS", "ADF", "IEX", "INS")
 SHORT_PROFILE = {"ENS": "professeur", "DIR": "directeur", "TUT": "parent", "INS": "inspecteur"}
 # Connector name → (header lines to drop, id column, surname column, first-name column).
@@ -21,16 +23,12 @@ REASON_UNKNOWN = "nom et prénom non trouvés dans la base"
 REASON_SAME = "identifiant d'ENT identique"
 
 
-def _without_accents(text: str) -> str:
-    return "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
-
-
 def normalise_nom(text: str) -> str:
-    return _without_accents(text).upper().strip()[:25]
+    return without_accents(text).upper().strip()[:25]
 
 
 def normalise_prenom(text: str) -> str:
-    return _without_accents(text).strip().title()[:25]
+    return without_accents(text).strip().title()[:25]
 
 
 def decode(data: bytes) -> str:
