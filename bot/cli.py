@@ -221,9 +221,11 @@ def check_files(args) -> int:
 def credentials(args) -> int:
     config = load_config(config_path(args))
     config.school(args.school)
-    if args.site not in ("sacoche", "ent") and not (args.site.startswith(secrets.SSO_PREFIX) and
-                                                   len(args.site) > len(secrets.SSO_PREFIX)):
-        raise Refused(f"--site « {args.site} » : sacoche, ent ou sso:<identifiant ENT> attendu.")
+    # The sites are those the config declares; the engine names none of them.
+    if args.site not in config.sites and not (args.site.startswith(secrets.SSO_PREFIX) and
+                                              len(args.site) > len(secrets.SSO_PREFIX)):
+        raise Refused(f"--site « {args.site} » : {', '.join(sorted(config.sites))} ou "
+                      f"{secrets.SSO_PREFIX}<identifiant ENT> attendu.")
     if args.action == "status":
         print(f"École {args.school}, site {args.site} : {secrets.password_status(config, args.school, args.site)}")
         return EXIT_OK

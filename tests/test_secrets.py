@@ -29,6 +29,11 @@ def test_credentials_set_status_delete(bot):
     assert "absent" in bot("credentials", "status", "--school", "123", "--site", "sacoche").stdout
 
 
+def test_a_site_the_config_does_not_declare_is_refused(bot):
+    result = bot("credentials", "set", "--school", "123", "--site", "moodle", stdin="x\n")
+    assert result.code == 2 and "« moodle » : ent, sacoche ou sso:<identifiant ENT> attendu" in result.stderr
+
+
 def test_empty_password_is_not_stored(bot):
     result = bot("credentials", "set", "--school", "123", "--site", "sacoche", stdin="\n")
     assert result.code == 2 and "Mot de passe vide" in result.stderr
