@@ -25,7 +25,8 @@ from sim import datagen  # noqa: E402
 from sim.demo import DEMO_SCHOOL, EXAMPLE_CONFIG, InMemoryKeyring  # noqa: E402
 from sim.server import Simulators  # noqa: E402
 
-IMPORTS = ["sacoche-import-teachers", "sacoche-import-students", "sacoche-import-parents"]
+# The class levels first: the simulated school starts, like a real new one, without any.
+IMPORTS = ["sacoche-class-levels", "sacoche-import-teachers", "sacoche-import-students", "sacoche-import-parents"]
 
 
 def main() -> int:

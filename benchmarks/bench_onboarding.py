@@ -29,7 +29,8 @@ from sim.ent.seed import DEMO_ENT_ADMIN, demo_password  # noqa: E402
 from sim.seed import sso_check_logins  # noqa: E402
 from sim.server import Simulators  # noqa: E402
 
-SACOCHE_FLOWS = ["sacoche-auth-mode", "sacoche-import-teachers", "sacoche-import-students", "sacoche-import-parents"]
+SACOCHE_FLOWS = ["sacoche-auth-mode", "sacoche-class-levels", "sacoche-import-teachers", "sacoche-import-students",
+                 "sacoche-import-parents"]
 UAI_LETTERS = "ABCDEFGHJKLMNPRSTUVWXYZ"
 
 

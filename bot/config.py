@@ -108,9 +108,10 @@ class SchoolFiles(Strict):
 
 
 class ImportOptions(Strict):
-    # A new class or group whose level cannot be guessed: give it the first level ("first",
-    # reported) or leave it out ("skip", reported). The guide says to select everything.
-    unknown_level: Literal["first", "skip"] = "first"
+    # A new class or group whose level SACoche cannot guess: give it the level most of its
+    # members' classes have according to the files ("members"; a tie or no member leaves it for
+    # a person), the first level offered ("first") or leave it out ("skip"). Each choice is reported.
+    unknown_level: Literal["members", "first", "skip"] = "members"
     # Classes/groups absent from the file are proposed for deletion, which deletes their
     # evaluations: only tick those boxes when this says so.
     delete_missing_groups: bool = False

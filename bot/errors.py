@@ -20,6 +20,12 @@ class Refused(BotError):
     exit_code = EXIT_REFUSED
 
 
+class SiteNotReady(BotError):
+    """A flow read the site before writing anything and found it cannot go on (a setting the
+    site lacks, a choice only a person can make): refused like bad input, nothing written."""
+    exit_code = EXIT_REFUSED
+
+
 class FlowFailed(BotError):
     """A flow could not do its work on a site. `transient`: the site may well succeed if the
     flow is simply run again from its start (lost session, server error, network)."""

@@ -77,7 +77,7 @@ def by_hand(run) -> list[str]:
             if names:
                 shown = ", ".join(str(name) for name in names[:8]) + ("…" if len(names) > 8 else "")
                 items.append(f"{group.get('label', '')} ({len(names)}) : {shown}")
-        if f.status in ("failed", "mismatch"):
+        if f.status in ("failed", "mismatch", "refused"):
             advice = f.details.get("what_to_do") or ("Corrigez la cause puis relancez la même commande : elle "
                                                      "reprend à cette étape.")
             items.append(f"Étape « {f.name} » en échec — {advice}")

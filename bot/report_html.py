@@ -27,9 +27,10 @@ FLOW_STATUS_FR = {
     "unchanged": "déjà en place, rien changé",
     "failed": "ÉCHEC",
     "mismatch": "VÉRIFICATION EN ÉCHEC",
+    "refused": "REFUSÉ, rien n'a été écrit",
     "skipped": "ignoré",
 }
-BAD = ("failed", "mismatch")
+BAD = ("failed", "mismatch", "refused")
 
 LONG_LIST = 10
 
@@ -486,7 +487,7 @@ def _flow_section(number: int, flow: dict, run_dir: Path) -> str:
     if other:
         body.append(f"<details><summary>Détails techniques</summary>{_kv_table(other, 'kv tech')}</details>")
     aside = _aside(number, flow, details, run_dir)
-    kind = " bad" if status == "failed" else " warn" if status == "mismatch" else ""
+    kind = " bad" if status in ("failed", "refused") else " warn" if status == "mismatch" else ""
     return (
         f'<section class="card flow{kind}" id="etape-{number}" aria-labelledby="etape-{number}-titre">'
         f'<div class="flow-head"><span class="num">Étape {number}</span>'

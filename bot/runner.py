@@ -16,7 +16,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from . import report
 from .browser import BrowserSession
 from .config import BotConfig
-from .errors import (EXIT_FLOW_FAILED, EXIT_MISMATCH, EXIT_OK, EXIT_REFUSED, BotError, FlowFailed,
+from .errors import (EXIT_FLOW_FAILED, EXIT_MISMATCH, EXIT_OK, EXIT_REFUSED, BotError, FlowFailed, SiteNotReady,
                      VerificationMismatch)
 from .console import Console
 from .flow import Flow, RunContext
@@ -28,6 +28,7 @@ from .secrets import redact
 FAILED = "failed"
 MISMATCH = "mismatch"
 SKIPPED = "skipped"
+REFUSED = "refused"   # the flow read the site, found it could not go on, and wrote nothing
 
 
 @dataclass
@@ -54,15 +55,14 @@ class RunReport:
 
     @property
     def status(self) -> str:
-        if any(f.status == FAILED for f in self.flows):
-            return FAILED
-        if any(f.status == MISMATCH for f in self.flows):
-            return MISMATCH
+        for status in (FAILED, MISMATCH, REFUSED):
+            if any(f.status == status for f in self.flows):
+                return status
         return "success"
 
     @property
     def exit_code(self) -> int:
-        return {FAILED: EXIT_FLOW_FAILED, MISMATCH: EXIT_MISMATCH}.get(self.status, EXIT_OK)
+        return {FAILED: EXIT_FLOW_FAILED, MISMATCH: EXIT_MISMATCH, REFUSED: EXIT_REFUSED}.get(self.status, EXIT_OK)
 
     @property
     def counts(self) -> dict:
@@ -152,7 +152,7 @@ def run_school(config: BotConfig, school_id: str, flows: Sequence[Flow], options
             journal.record(flow.name, result.status, inputs if result.status in FINISHED else "",
                            result.summary, result.details.get("verified", {}), run_dir)
             console.say(f"    → {result.summary}")
-            if result.status in (FAILED, MISMATCH):
+            if result.status in (FAILED, MISMATCH, REFUSED):
                 break   # later flows build on this one
     run.finished_at = datetime.now().isoformat(timespec="seconds")
     journal.save()
@@ -179,9 +179,9 @@ def _run_one(ctx: RunContext, flow: Flow, number: int) -> FlowResult:
     if notes:
         details.setdefault("notes", [])
         details["notes"] = [*notes, *details["notes"]]
-    if status in (FAILED, MISMATCH):
+    if status in (FAILED, MISMATCH, REFUSED):
         details["what_to_do"] = what_to_do(status, transient, attempt)
-    shot_name = f"{number:02d}-{flow.name}{'' if status not in (FAILED, MISMATCH) else '-echec'}.png"
+    shot_name = f"{number:02d}-{flow.name}{'' if status not in (FAILED, MISMATCH, REFUSED) else '-echec'}.png"
     screenshot = None
     try:
         ctx.page.screenshot(path=str(ctx.artifact_path(shot_name)), full_page=True)
@@ -195,6 +195,9 @@ def _run_one(ctx: RunContext, flow: Flow, number: int) -> FlowResult:
 
 def what_to_do(status: str, transient: bool, attempts: int) -> str:
     """The French advice shown with a failed step: the cause is in its summary."""
+    if status == REFUSED:
+        return ("Rien n'a été écrit sur le site : corrigez la cause indiquée (dans SACoche ou dans la configuration), "
+                "puis relancez la même commande ; elle reprend à cette étape.")
     if status == MISMATCH:
         return ("Le site n'a pas gardé ce que le bot a fait : vérifiez à la main la page indiquée, puis relancez "
                 "la même commande (elle reprend à cette étape).")
@@ -215,6 +218,8 @@ def _attempt(ctx: RunContext, flow: Flow) -> tuple[str, str, dict, dict, bool]:
         return MISMATCH, f"Vérification en échec : {exc.message}", {}, {}, False
     except FlowFailed as exc:
         return FAILED, exc.message, {}, {}, exc.transient
+    except SiteNotReady as exc:
+        return REFUSED, exc.message, {}, {}, False
     except BotError as exc:
         return FAILED, exc.message, {}, {}, False
     except PlaywrightTimeout as exc:

@@ -7,6 +7,7 @@ from .ent.accounts_export import EntAccountsExport
 from .ent.sacoche_link import EntSacocheLink
 from .ent.sso_check import SsoCheck
 from .sacoche.auth_mode import SacocheAuthMode
+from .sacoche.class_levels import SacocheClassLevels
 from .sacoche.ent_ids import SacocheEntIds
 from .sacoche.import_users import PARENTS, STUDENTS, TEACHERS, SacocheImportUsers
 
@@ -14,6 +15,7 @@ from .sacoche.import_users import PARENTS, STUDENTS, TEACHERS, SacocheImportUser
 FLOWS: list[Flow] = [
     EntAccountsExport(),
     SacocheAuthMode(),
+    SacocheClassLevels(),        # not in the paper guide: a new school has no class level
     SacocheImportUsers(TEACHERS),
     SacocheImportUsers(STUDENTS),
     SacocheImportUsers(PARENTS),

@@ -1,1 +1,1 @@
-"""Local simulators of SACoche and the ENT, faithful to ../shared/spec, for the demo and the tests."""
+"""Local simulators of SACoche and the ENT, faithful to the real sites, for the demo and the tests."""

@@ -1,5 +1,5 @@
-"""A deterministic, synthetic French collège and its STS-Web / SIECLE exports, written exactly as
-../shared/spec/import-files.md describes them. Nobody in it is real: names come from pools of
+"""A deterministic, synthetic French collège and its STS-Web / SIECLE exports, written as the real exports
+are (and as SACoche reads them). Nobody in it is real: names come from pools of
 common names, e-mails use example.org, addresses are invented.
 
     python -m sim.datagen --out DIR --uai 0341234G --year 2026 --students 2000 --teachers 80 \
@@ -27,7 +27,8 @@ TRAPS = frozenset({
     "student_without_class",
     "student_left",         # DATE_SORTIE set
     "parent_of_several",    # one parent legally responsible for three students
-    "group_without_level",  # a group (AS_SPORT) whose code does not start with a level
+    "group_without_level",  # groups whose code starts with no level: LATIN5 (all its members in 5e), AS_SPORT
+    "same_rank_parents",    # a student whose two legal responsables both have RESP_LEGAL 2
 })
 
 DEFAULT_ENCODING = "ISO-8859-1"   # what real STS-Web and SIECLE exports declare
@@ -420,6 +421,7 @@ def generate_school(spec: SchoolSpec) -> SchoolData:
     if "group_without_level" in traps:
         sport_teacher = (by_subject.get("EPS") or teachers)[0]
         groups.append(Group("AS_SPORT", "ASSOCIATION SPORTIVE", [Service(SUBJECT["EPS"].code, [sport_teacher.sts_id])]))
+        groups.append(Group("LATIN5", "LATIN RENFORCE 5E", [Service(SUBJECT["LCALA"].code, [latin_teacher.sts_id])]))
     group_codes = {g.code for g in groups}
 
     # -- students and their families -------------------------------------------------------------
@@ -438,8 +440,11 @@ def generate_school(spec: SchoolSpec) -> SchoolData:
         if division is not None:
             if f"{level.prefix}LAT" in group_codes and rng.random() < 0.25:
                 student.groups.append(f"{level.prefix}LAT")
-            if "AS_SPORT" in group_codes and rng.random() < 0.1:
+            # AS_SPORT: members of every level, most of them from 3e (one 3e student in three).
+            if "AS_SPORT" in group_codes and (rng.random() < 0.05 or (level.prefix == "3" and index % 3 == 0)):
                 student.groups.append("AS_SPORT")
+            if "LATIN5" in group_codes and level.prefix == "5" and rng.random() < 0.3:
+                student.groups.append("LATIN5")
         family.children.append(student)
         students.append(student)
         return student
@@ -520,10 +525,13 @@ def generate_school(spec: SchoolSpec) -> SchoolData:
             home.code_postal, home.libelle_postal = LATIN1_ADDRESS[2], LATIN1_ADDRESS[3]
 
     # -- responsibility links ---------------------------------------------------------------------
+    same_rank = take(lambda f: len(f.legal) == 2) if "same_rank_parents" in traps else None
     links: list[ResponsibilityLink] = []
     for family in families:
         for child in family.children:
             for rank, parent in enumerate(family.legal, start=1):
+                if family is same_rank:
+                    rank = 2   # as SIECLE sometimes has it: two "responsable n°2", no n°1
                 links.append(ResponsibilityLink(child.eleve_id, parent.personne_id, rank,
                                                 "10" if parent.civilite == "MME" else "20"))
             for contact in family.contacts:

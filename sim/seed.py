@@ -43,7 +43,8 @@ def demo_school_data(school: DemoSchool = DEMO_SCHOOLS[0], today=None):
     spec = datagen.SchoolSpec(uai=school.uai, year=school_year(today or date.today()), students=60, teachers=10,
                               seed=school.base, support_staff=True,
                               traps=frozenset({"homonyms", "accents", "student_left", "student_without_class",
-                                               "parent_of_several", "group_without_level"}))
+                                               "parent_of_several", "group_without_level",
+                                               "same_rank_parents"}))
     return datagen.generate_school(spec)
 
 

@@ -158,6 +158,14 @@ def configure_school(bot: Bot, sims: Simulators, files_dir: Path) -> Bot:
     return bot
 
 
+def choose_college_levels(sims, base: int = 123) -> None:
+    """For tests whose subject is not the level step: the school as sacoche-class-levels leaves
+    it (Sixième to Troisième chosen), set straight in the simulator."""
+    from sim.sacoche.store import COLLEGE_LEVELS
+    for level_id in COLLEGE_LEVELS:
+        sims.sacoche_store.activate_level(base, level_id)
+
+
 @pytest.fixture
 def bot_with_password(bot):
     bot.store_password(DEMO.sacoche_admin_password)

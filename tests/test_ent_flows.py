@@ -28,7 +28,7 @@ def onboarded(sims, school):
     bot = school
     # One run (one browser, one login per site) for what these tests build on.
     result = bot("full-onboarding", "--school", "123", "--json", "--only",
-                 ",".join(["ent-accounts-export", "sacoche-auth-mode", *IMPORTS]))
+                 ",".join(["ent-accounts-export", "sacoche-auth-mode", "sacoche-class-levels", *IMPORTS]))
     assert result.code == 0, result.stdout[-3000:] + result.stderr[-3000:]
     export = result.report["flows"][0]
     bot.config_data["schools"]["123"]["files"]["ent"] = export["details"]["file"]

@@ -1,6 +1,6 @@
 """Every flow under every fault kind, against the simulators (issue: reliability under faults).
 
-For one fault kind, a rule is armed on the key request of each of the 8 flows at once (each rule
+For one fault kind, a rule is armed on the key request of each of the 9 flows at once (each rule
 names its flow, and only that flow makes that request), then `full-onboarding` runs; a run that
 ends in a clean failure (exit 3) is followed by a plain re-run, as a user would do, until the
 school is onboarded. Each cell of the matrix is then read from the reports and the simulators:
@@ -33,7 +33,7 @@ from conftest import (REPO, Bot, command_line, configure_school, descendants, en
                       sim_state)
 from sim.server import Simulators
 
-FLOWS = ["ent-accounts-export", "sacoche-auth-mode", "sacoche-import-teachers", "sacoche-import-students",
+FLOWS = ["ent-accounts-export", "sacoche-auth-mode", "sacoche-class-levels", "sacoche-import-teachers", "sacoche-import-students",
          "sacoche-import-parents", "sacoche-ent-ids", "ent-sacoche-link", "sso-check"]
 KINDS = ["http_500", "delay", "expire_session", "cut", "go_away", "browser_crash"]
 KIND_FR = {"http_500": "erreur HTTP 500", "delay": "lenteur (+2 s)", "expire_session": "session expirée",
@@ -58,6 +58,9 @@ def key_requests(sims) -> dict[str, tuple[str, dict]]:
         "ent-accounts-export": ("ent", {"path": "/admin/comptes/extraction"}),
         "sacoche-auth-mode": ("sacoche", {"path": "/ajax.php", "page": "administrateur_etabl_connexion",
                                           "method": "POST"}),
+        # The choice of the first missing level (the fresh school has none).
+        "sacoche-class-levels": ("sacoche", {"path": "/ajax.php", "page": "administrateur_etabl_niveau",
+                                             "method": "POST", "form": {"f_action": "ajouter_partage"}}),
         "sacoche-ent-ids": ("sacoche", {"path": "/ajax.php", "page": "administrateur_fichier_identifiant",
                                         "method": "POST"}),
         "ent-sacoche-link": ("ent", {"path": f"/admin/applications/{link_app}", "method": "POST",

@@ -11,12 +11,12 @@ from collections import Counter
 from datetime import date
 from pathlib import Path
 
-from conftest import DEMO, REPO, command_line, descendants, ent_state, post_json, sim_state
+from conftest import DEMO, REPO, choose_college_levels, command_line, descendants, ent_state, post_json, sim_state
 from sim import datagen
 from sim.ent.seed import DEMO_ENT_ADMIN, demo_password
 from sim.seed import DEMO_SCHOOLS
 
-ALL_FLOWS = ["ent-accounts-export", "sacoche-auth-mode", "sacoche-import-teachers", "sacoche-import-students",
+ALL_FLOWS = ["ent-accounts-export", "sacoche-auth-mode", "sacoche-class-levels", "sacoche-import-teachers", "sacoche-import-students",
              "sacoche-import-parents", "sacoche-ent-ids", "ent-sacoche-link", "sso-check"]
 YEAR = date.today().year if date.today().month >= 8 else date.today().year - 1
 
@@ -48,10 +48,10 @@ def test_full_onboarding_agrees_with_both_sites_then_skips_what_is_done(sims, sc
     sacoche_app = next(app for app in ent_state(sims)["apps"] if app["kind"] == "sacoche")
     assert {row["value"] for row in sacoche_app["links"]} == {"123"}
     run_dir = Path(report["run_dir"])
-    assert (run_dir / "report.html").is_file() and (run_dir / "03-sacoche-import-teachers.trace.zip").is_file()
+    assert (run_dir / "report.html").is_file() and (run_dir / "04-sacoche-import-teachers.trace.zip").is_file()
     # The journal holds outcomes, never a secret.
     journal = (school.tmp_path / "state" / "journal" / "123.json").read_text(encoding="utf-8")
-    assert json.loads(journal)["flows"]["sso-check"]["status"] == "done"
+    assert json.loads(journal)["flows"]["sso-check"]["status"] == "unchanged"   # read-only: nothing changed
     assert DEMO.sacoche_admin_password not in journal and DEMO_ENT_ADMIN[1] not in journal
 
     again = onboard(school)
@@ -59,9 +59,16 @@ def test_full_onboarding_agrees_with_both_sites_then_skips_what_is_done(sims, sc
     assert sim_state(sims)["schools"]["123"]["users"] == state["users"]
 
     forced = onboard(school, "--force")
-    assert statuses(forced)["sacoche-import-students"] == "unchanged"
-    assert statuses(forced)["ent-sacoche-link"] == "unchanged"
-    assert len(sim_state(sims)["schools"]["123"]["users"]) == len(state["users"])
+    # Run again, every flow finds everything in place: the parents' known rewrite (two
+    # responsables of one rank) included, which is reported as such.
+    assert statuses(forced) == {name: "unchanged" for name in ALL_FLOWS}
+    parents = next(f for f in forced["flows"] if f["name"] == "sacoche-import-parents")
+    assert any("même rang" in note for note in parents["details"]["notes"])
+    assert any("Liens de responsabilités modifiés pour 1 élève" in line
+               for step in parents["details"]["steps"] for line in step["lines"])
+    after = sim_state(sims)["schools"]["123"]
+    assert after["users"] == state["users"] and after["parent_links"] == state["parent_links"]
+    assert after["groups"] == state["groups"] and after["levels"] == state["levels"]
 
 
 def test_a_run_broken_in_the_students_wizard_resumes_without_duplicates(sims, school):
@@ -93,6 +100,7 @@ def test_only_and_from_do_what_they_say(sims, school):
     assert list(statuses(only)) == ["sacoche-auth-mode", "ent-sacoche-link"]
     assert sim_state(sims)["schools"]["123"]["params"]["connexion_mode"] == "cas"
     assert users(sim_state(sims)["schools"]["123"], {"ELV"}) == []
+    choose_college_levels(sims)
     rest = onboard(school, "--only", "sacoche-import-teachers,sacoche-import-students",
                    "--from", "sacoche-import-students")
     assert list(statuses(rest)) == ["sacoche-import-students"]   # --from cuts what --only chose
@@ -103,7 +111,7 @@ def test_only_and_from_do_what_they_say(sims, school):
 
 
 def test_a_batch_of_three_schools_with_one_broken_file(sims, bot, tmp_path):
-    flows = "sacoche-auth-mode,sacoche-import-teachers,sacoche-import-students"
+    flows = "sacoche-auth-mode,sacoche-class-levels,sacoche-import-teachers,sacoche-import-students"
     for school in DEMO_SCHOOLS:
         data = datagen.generate_school(datagen.SchoolSpec(uai=school.uai, year=YEAR, students=8, teachers=3,
                                                           seed=school.base))

@@ -8,12 +8,18 @@ from datetime import date
 
 import pytest
 
-from conftest import sim_state
+from conftest import choose_college_levels, sim_state
 from sim import datagen
 
 YEAR = date.today().year if date.today().month >= 8 else date.today().year - 1
 TEACHER_PROFILES = {"ENS", "DIR", "EDU", "DOC", "AED", "SUR", "ORI", "MDS", "ADF", "IEX"}
 IMPORTS = ["sacoche-import-teachers", "sacoche-import-students", "sacoche-import-parents"]
+
+
+@pytest.fixture(autouse=True)
+def levels_chosen(sims):
+    """These tests are about the wizard: the school has its levels (the level step has its own tests)."""
+    choose_college_levels(sims)
 
 
 def make_school(**spec) -> datagen.SchoolData:
@@ -66,6 +72,8 @@ def test_a_generated_school_is_imported_exactly_then_rerun_changes_nothing(sims,
                        traps=frozenset({"homonyms", "accents", "latin1", "student_left", "student_without_class",
                                         "parent_of_several", "group_without_level"}))
     use_files(bot_with_password, data, tmp_path / "files")
+    bot_with_password.config_data["schools"]["123"]["imports"] = {"unknown_level": "first"}   # members: test_class_levels
+    bot_with_password.write_config()
     reports = {flow: run_import(bot_with_password, flow) for flow in IMPORTS}
     state = school_state(sims)
     assert_state_matches(state, data)
@@ -150,7 +158,7 @@ def test_school_without_uai_in_sacoche_fails_clearly(sims, bot_with_password, tm
     use_files(bot_with_password, make_school(students=5, teachers=2), tmp_path / "files")
     sims.sacoche_store.set_school_uai(123, "")
     result = bot_with_password("run", "sacoche-import-teachers", "--school", "123", "--json")
-    assert result.code == 3
+    assert result.code == 2 and result.report["flows"][0]["status"] == "refused"
     assert "n°UAI de l'établissement n'est pas renseigné" in result.report["flows"][0]["details"]["summary"]
     assert current(school_state(sims), TEACHER_PROFILES) == []
 
@@ -159,8 +167,8 @@ def test_school_without_class_levels_fails_clearly(sims, bot_with_password, tmp_
     use_files(bot_with_password, make_school(students=5, teachers=2), tmp_path / "files")
     sims.sacoche_store.remove_levels(123)
     result = bot_with_password("run", "sacoche-import-teachers", "--school", "123", "--json")
-    assert result.code == 3
-    assert "aucun niveau de classe" in result.report["flows"][0]["details"]["summary"]
+    assert result.code == 2 and result.report["flows"][0]["status"] == "refused"
+    assert "Aucun niveau de classe choisi" in result.report["flows"][0]["details"]["summary"]
     assert school_state(sims)["groups"] == [] and current(school_state(sims), TEACHER_PROFILES) == []
 
 

@@ -7,10 +7,15 @@ from collections import Counter
 
 import pytest
 
-from conftest import post_json, sim_state
+from conftest import choose_college_levels, post_json, sim_state
 from sim import datagen
 
 TEACHER_PROFILES = {"ENS", "DIR", "EDU", "DOC"}
+
+
+@pytest.fixture(autouse=True)
+def levels_chosen(sims):
+    choose_college_levels(sims)
 
 
 def fault(sims, **rules) -> None:

@@ -1,5 +1,5 @@
 """Pins the simulator to the real SACoche's contract (ids, names, option values, AJAX parameters
-and answers from ../shared/spec), so that selectors written against it are those of the real
+and answers of the real site), so that selectors written against it are those of the real
 site. Driven with pytest-playwright's own page in a real Chromium."""
 from __future__ import annotations
 

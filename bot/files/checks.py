@@ -274,7 +274,25 @@ def check_school_files(config: BotConfig, school_id: str, today: date | None = N
             summary.warnings.extend(warnings)
     if summary.eleves and summary.responsables:
         _check_parents_match_students(summary.eleves, summary.responsables, school_id)
+    if summary.responsables:
+        twice = same_rank_students(summary.eleves, summary.responsables)
+        if twice:
+            summary.warnings.append(f"{plural(len(twice), 'élève a', 'élèves ont')} deux responsables légaux du même "
+                                    f"rang (RESP_LEGAL) : {', '.join(twice)} ; SACoche réécrit leurs liens à chaque "
+                                    "import des parents (le bot le signale sans le compter comme un changement)")
     return summary
+
+
+def same_rank_students(eleves: ElevesFile | None, responsables: ResponsablesFile) -> list[str]:
+    """Imported students (all linked ones without the students file) with two legal responsables
+    of one rank: the parents' import compares links rank by rank, so it rewrites theirs each time."""
+    ranks: dict[int, Counter] = {}
+    for link in responsables.kept_links(eleves.imported_ids if eleves else None):
+        ranks.setdefault(link.eleve_id, Counter())[link.resp_legal] += 1
+    twice = {eleve_id for eleve_id, counter in ranks.items() if max(counter.values()) > 1}
+    if eleves is None:
+        return [f"élève n°{eleve_id}" for eleve_id in sorted(twice)]
+    return [f"{s.nom} {s.prenom} ({s.division})" for s in eleves.students if s.eleve_id in twice]
 
 
 def _check_parents_match_students(eleves: ElevesFile, responsables: ResponsablesFile, school_id: str) -> None:

@@ -1,5 +1,5 @@
 """What the bot reads from a school's STS-Web and SIECLE exports, as pydantic models, and the
-counts the import should give (the rules of ../shared/spec/import-files.md). Values are kept as
+counts the import should give (the rules of SACoche's import). Values are kept as
 the file has them (trimmed); ids are integers as in SIECLE."""
 from __future__ import annotations
 
@@ -127,6 +127,7 @@ class Student(Frozen):
     division: str | None = None         # last TYPE_STRUCTURE D
     groups: list[str] = []              # TYPE_STRUCTURE G
     options: list[str] = []             # OPTIONS_ELEVE/CODE_MATIERE
+    structures_rank: int | None = None  # order of its STRUCTURES_ELEVE in the file (the import reads them in it)
 
     @property
     def left(self) -> bool:

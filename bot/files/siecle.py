@@ -2,6 +2,8 @@
 (ResponsablesAvecAdresses.xml, §4)."""
 from __future__ import annotations
 
+import itertools
+
 from xml.etree.ElementTree import Element
 
 from . import kinds
@@ -27,6 +29,8 @@ def read_eleves(source: XmlSource, max_bytes: int = MAX_FILE_BYTES) -> ElevesFil
     students: list[dict] = []
     options: dict[int, list[str]] = {}
     structures: dict[int, tuple[str | None, list[str]]] = {}
+    structures_rank: dict[int, int] = {}   # where each student's STRUCTURES_ELEVE last stands
+    position = itertools.count()
 
     def on_student(element: Element) -> None:
         ine = stripped(element, "ID_NATIONAL")
@@ -58,6 +62,7 @@ def read_eleves(source: XmlSource, max_bytes: int = MAX_FILE_BYTES) -> ElevesFil
             elif kind == "G" and code not in groups:
                 groups.append(code)
         structures[eleve_id] = (division, groups)
+        structures_rank[eleve_id] = next(position)
 
     info = scan(source, {
         ("PARAMETRES",): parameters_reader(parameters),
@@ -70,7 +75,8 @@ def read_eleves(source: XmlSource, max_bytes: int = MAX_FILE_BYTES) -> ElevesFil
     for student in students:
         # A student who has left keeps his STRUCTURES in the file; the import ignores them.
         division, groups = (None, []) if student["date_sortie"] else structures.get(student["eleve_id"], (None, []))
-        models.append(Student(**student, division=division, groups=groups, options=options.get(student["eleve_id"], [])))
+        models.append(Student(**student, division=division, groups=groups, options=options.get(student["eleve_id"], []),
+                              structures_rank=structures_rank.get(student["eleve_id"])))
     return ElevesFile(source=kinds.source_info(source, info), students=models, **parameters)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.files.ent_csv import read_ent_csv
-from bot.flow import DONE, Flow, Outcome, RunContext
+from bot.flow import UNCHANGED, Flow, Outcome, RunContext
 
 from .common import ENT_CSV_FACT, ent_admin_site, ent_labels
 
@@ -34,7 +34,8 @@ class EntAccountsExport(Flow):
         export = read_ent_csv(path)
         ctx.remember(ENT_CSV_FACT, str(path))
         profiles = ", ".join(f"{count} {profile}" for profile, count in export.by_profile.items())
-        return Outcome(DONE, f"Extraction téléchargée : {len(export.accounts)} comptes ({profiles}) ; "
+        # Read-only on the ENT: nothing there was changed, whatever the file holds.
+        return Outcome(UNCHANGED, f"Extraction téléchargée : {len(export.accounts)} comptes ({profiles}) ; "
                              "rien n'a été modifié sur l'ENT.",
                        details={"file": str(path), "encoding": export.encoding, "title": export.title,
                                 "notes": notes},

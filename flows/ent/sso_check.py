@@ -8,11 +8,17 @@ import unicodedata
 
 from bot.errors import FlowFailed, Refused, VerificationMismatch
 from bot.files.ent_csv import read_ent_csv
-from bot.flow import DONE, Flow, Outcome, RunContext
+from bot.flow import UNCHANGED, Flow, Outcome, RunContext
 
 from ..sacoche.pages import SsoLanding   # SACoche's side of the check
 from .common import ENT_CSV_FACT, ent_labels
 from .pages import EntSite
+
+
+# ENT profile (accounts export) → SACoche profile types (the header's profil_<type>) that fit it:
+# an ENT "Enseignant" may be a principal in SACoche.
+PROFILE_TYPES = {"Eleve": {"eleve"}, "Parent": {"parent"}, "Enseignant": {"professeur", "directeur"},
+                 "Personnel": {"professeur", "directeur"}, "Direction": {"directeur", "professeur"}}
 
 
 def normal(text: str) -> list[str]:
@@ -22,7 +28,8 @@ def normal(text: str) -> list[str]:
 
 class SsoCheck(Flow):
     report_labels = {"details": {"results": "Résultats", "login": "Identifiant ENT", "identified": "Identifié",
-                                 "user": "Utilisateur", "profile": "Profil", "url": "Adresse",
+                                 "user": "Utilisateur", "profile": "Profil", "profile_type": "Type de profil",
+                                 "language": "Langue", "url": "Adresse",
                                  "message": "Message de SACoche"}}
     # Retry-safe: read-only on both sites (the CNIL page is never accepted).
     name = "sso-check"
@@ -62,23 +69,28 @@ class SsoCheck(Flow):
             results.append({"login": user.login, **landing})
         ctx.facts["sso_results"] = results
         ok = sum(1 for r in results if r["identified"])
-        return Outcome(DONE, f"{ok}/{len(results)} utilisateur(s) de l'ENT connecté(s) à SACoche par le Bureau ; "
+        return Outcome(UNCHANGED, f"{ok}/{len(results)} utilisateur(s) de l'ENT connecté(s) à SACoche par le Bureau ; "
                              "rien n'a été modifié.", details={"results": results})
 
     def verify(self, ctx: RunContext, outcome: Outcome) -> dict:
         results = ctx.facts["sso_results"]
-        names = {}
+        accounts = {}
         csv_path = ctx.recall(ENT_CSV_FACT) or ctx.school.files.ent
         if csv_path:
             export = read_ent_csv(csv_path, required_profiles=())
-            names = {a.ent_id: f"{a.prenom} {a.nom}" for a in export.accounts}
+            accounts = {a.ent_id: a for a in export.accounts}
         problems = []
         for result in results:
+            account = accounts.get(result["login"])
             if not result["identified"]:
                 problems.append(f"{result['login']} : {result['message']}")
-            elif result["login"] in names and sorted(normal(names[result["login"]])) != sorted(normal(result["user"])):
+            elif account and sorted(normal(f"{account.prenom} {account.nom}")) != sorted(normal(result["user"])):
                 problems.append(f"{result['login']} : SACoche a connecté « {result['user']} » et non "
-                                f"« {names[result['login']]} »")
+                                f"« {account.prenom} {account.nom} »")
+            elif account and account.profile in PROFILE_TYPES and \
+                    result.get("profile_type") not in PROFILE_TYPES[account.profile]:
+                problems.append(f"{result['login']} : profil « {account.profile} » dans l'ENT mais SACoche l'a connecté "
+                                f"comme « {result['profile']} »")
         if problems:
             raise VerificationMismatch("SSO en échec — " + " ; ".join(problems))
         return {"utilisateurs connectés": [f"{r['login']} → {r['user']} [{r['profile']}]" for r in results]}

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.files.checks import check_school_files
+from bot.files.checks import same_rank_students as files_same_rank
 from bot.flow import RunContext
 
 
@@ -29,3 +30,9 @@ def expected_people(ctx: RunContext, file_key: str) -> ExpectedPeople:
         kept = {link.personne_id for link in summary.responsables.kept_links(imported)}
         people = {p.personne_id: f"{p.nom} {p.prenom}" for p in summary.responsables.parents if p.personne_id in kept}
     return ExpectedPeople(path=path, people=people, counts=summary.counts())
+
+
+def same_rank_students(ctx: RunContext) -> list[str]:
+    """Imported students whose two legal responsables share one rank (see bot.files.checks)."""
+    summary = check_school_files(ctx.config, ctx.school_id, only={"responsables"})
+    return files_same_rank(summary.eleves, summary.responsables)

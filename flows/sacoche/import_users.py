@@ -10,14 +10,25 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.browser import DownloadBroken, PageInsteadOfDownload
-from bot.errors import FlowFailed, Refused, VerificationMismatch
+from bot.errors import FlowFailed, Refused, SiteNotReady, VerificationMismatch
 from bot.flow import DONE, UNCHANGED, Flow, Outcome, RunContext
 
 from .auth_mode import sacoche_site
-from .expected import expected_people
+from .class_levels import school_level_plan
+from .expected import expected_people, same_rank_students
 from .pages import IMPORT_DONE, ImportWizardPage, UserListPage, WizardRefusal, WizardStep, is_transient
 
 MAX_STEPS = 20   # the longest wizard has 12 steps: more means SACoche is looping
+
+# Notices SACoche prints at the top of the import page before any upload. Blocking ones stop the
+# flow before the upload, which would already write (subjects, temporary files): (text in the
+# notice, imports it blocks, French advice). Any other notice is only reported.
+BLOCKING_NOTICES = [
+    ("Aucun niveau de classe choisi", {"sacoche-import-teachers", "sacoche-import-students"},
+     "SACoche n'a aucun niveau de classe choisi pour l'établissement : chaque nouvelle classe bloquerait "
+     "l'import. Lancez d'abord l'étape sacoche-class-levels (ou choisissez les niveaux dans SACoche, "
+     "Paramétrages établissement > Niveaux), puis relancez."),
+]
 
 USERS_LINE = re.compile(
     r"(\d+) utilisateurs? actuels? et (\d+) utilisateurs? anciens? → (\d+) utilisateurs? modifiés? "
@@ -95,6 +106,10 @@ class SacocheImportUsers(Flow):
     # Before any click -------------------------------------------------------------------------
     def preflight(self, ctx: RunContext) -> None:
         ctx.facts[self._expected_key] = expected_people(ctx, self.kind.file_key)
+        if self.kind is not PARENTS and ctx.school.imports.unknown_level == "members":
+            school_level_plan(ctx)
+        if self.kind is PARENTS:
+            ctx.facts[self._same_rank_key] = same_rank_students(ctx)
         mode = ctx.options.get("mode")
         if mode not in (None, "complet", "partiel"):
             raise Refused(f"Mode d'import « {mode} » inconnu : complet ou partiel.")
@@ -103,8 +118,8 @@ class SacocheImportUsers(Flow):
         files = ctx.school.files
         parts = {"file": getattr(files, self.kind.file_key), "mode": ctx.options.get("mode"),
                  "rules": ctx.school.imports.model_dump()}
-        if self.kind is PARENTS:
-            parts["eleves"] = files.eleves   # parents are kept only for imported students
+        if self.kind is PARENTS or ctx.school.imports.unknown_level == "members":
+            parts["eleves"] = files.eleves   # parents are kept only for imported students; levels from members
         return parts
 
     @property
@@ -121,15 +136,20 @@ class SacocheImportUsers(Flow):
         pending = ctx.recall(self._pending_key)   # logins of an interrupted run never saved
         wizard = ImportWizardPage(sacoche_site(ctx))
         wizard.open(f"{self.kind.category}_oui", ctx.login("sacoche"), ctx.password("sacoche"))
+        notices = wizard.warnings()
+        for text, blocked, advice in BLOCKING_NOTICES:
+            if self.kind.name in blocked and any(text in notice for notice in notices):
+                raise SiteNotReady(f"{advice} (Message de SACoche : « {next(n for n in notices if text in n)} ».)")
         category = wizard.category_value(self.kind.category)
         if not category.endswith("_oui"):
-            raise FlowFailed("SACoche ne propose pas l'import SIECLE : le n°UAI de l'établissement n'est pas "
-                             "renseigné (à demander au webmestre, page Identité de l'établissement).")
+            raise SiteNotReady("SACoche ne propose pas l'import SIECLE : le n°UAI de l'établissement n'est pas "
+                          "renseigné (à demander au webmestre, page Identité de l'établissement) ; rien n'a été écrit.")
         wizard.choose(category)
         proposed = wizard.proposed_mode()
         mode = ctx.options.get("mode") or proposed
         wizard.set_mode(mode)
         log = StepLog(ctx, self.kind)
+        log.notes.extend(f"Avertissement de SACoche sur la page d'import : {notice}" for notice in notices)
         ctx.say(f"    mode {mode} ({'proposé par SACoche' if mode == proposed else 'imposé'}), fichier {expected.path.name}")
         try:
             ctx.step(f"choix de la catégorie, mode {mode}, envoi de {expected.path.name}",
@@ -176,6 +196,17 @@ class SacocheImportUsers(Flow):
         if log.credentials:
             # Logins and clear passwords of the new accounts: to hand out, then delete.
             details["sensitive_files"] = [str(p) for p in log.credentials]
+        rewritten = ctx.facts.get(self._same_rank_key) or []
+        if rewritten and not (changed and self._only_known_rewrite(log, len(rewritten))):
+            log.notes.append(f"Élève(s) dont deux responsables ont le même rang (RESP_LEGAL) : {', '.join(rewritten)} ; "
+                             "SACoche réécrira leurs liens à chaque import.")
+        if changed and rewritten and self._only_known_rewrite(log, len(rewritten)):
+            # SACoche compares links rank by rank and rewrites, on every run, those of a student
+            # whose two responsables share a rank: that is not a change.
+            changed = False
+            log.notes.append(f"« Liens de responsabilités modifiés pour {len(rewritten)} élève(s) » : réécriture que "
+                             "SACoche refait à chaque import pour les élèves dont deux responsables ont le même rang "
+                             f"(RESP_LEGAL), rien n'a changé : {', '.join(rewritten)}.")
         if not changed:
             return Outcome(UNCHANGED, f"Import des {self.kind.noun} : rien à changer, SACoche est déjà à jour "
                                       f"({log.counts.get('users_current', 0)} comptes actuels).",
@@ -184,13 +215,25 @@ class SacocheImportUsers(Flow):
                              f"{log.counts.get('users_modified', 0)} modifiés, {log.counts.get('users_removed', 0)} retirés.",
                        details=details, counts=log.public_counts())
 
+    @property
+    def _same_rank_key(self) -> str:
+        return f"{self.name}:same_rank"
+
+    @staticmethod
+    def _only_known_rewrite(log: "StepLog", students: int) -> bool:
+        counts = log.counts
+        others = ("users_added", "users_modified", "users_removed", "addresses_added", "addresses_modified")
+        return counts.get("students_links_changed", 0) == students and not any(counts.get(k, 0) for k in others)
+
     def _advance(self, ctx: RunContext, wizard: ImportWizardPage, step: WizardStep, log: "StepLog") -> WizardStep:
         options = ctx.school.imports
         ctx.step(f"étape {log.current} de l'assistant, {WHAT_IS_DONE.get(step.control, 'suite')}",
                  target=wizard.control(step))
         if step.control == "envoyer_infos_regroupements":
             for reference in wizard.new_rows_without_level():
-                if options.unknown_level == "first":
+                if options.unknown_level == "members":
+                    self._level_from_members(ctx, wizard, reference, log)
+                elif options.unknown_level == "first":
                     level = wizard.give_first_level(reference)
                     log.decide(f"« {reference} » : niveau inconnu de SACoche, niveau « {level} » choisi "
                                "(règle imports.unknown_level: first).")
@@ -237,6 +280,28 @@ class SacocheImportUsers(Flow):
             ctx.remember(self._pending_key, None)   # saved, or reported as lost just above
             return wizard.go_on(after)
         return wizard.go_on(step)
+
+    def _level_from_members(self, ctx: RunContext, wizard: ImportWizardPage, reference: str, log: "StepLog") -> None:
+        """Rule `members`: the level the files give (a class: its students' MEF; a group: most of
+        its members' classes), when SACoche offers it; otherwise the row is left unticked."""
+        planned = school_level_plan(ctx).for_reference(reference)
+        offered = wizard.level_options(reference)
+        level = planned.level if planned else None
+        if level is not None and str(level.id) in offered:
+            wizard.give_level(reference, str(level.id))
+            log.notes.append(f"« {reference} » : niveau inconnu de SACoche, niveau « {offered[str(level.id)]} » choisi "
+                             f"({planned.why} ; règle imports.unknown_level: members).")
+            return
+        wizard.untick_new(reference)
+        if planned is None:
+            why = "absent des fichiers lus par le bot"
+        elif level is None:
+            why = planned.why
+        else:
+            why = f"{planned.why}, mais SACoche ne propose pas ce niveau (voir l'étape sacoche-class-levels)"
+        choices = ", ".join(f"{name} : {count}" for name, count in getattr(planned, "members_by_level", {}).items())
+        log.decide(f"« {reference} » : niveau à choisir à la main, non créé ({why}"
+                   + (f" ; membres par niveau — {choices}" if choices else "") + ").")
 
     # Reading SACoche back ---------------------------------------------------------------------------
     def verify(self, ctx: RunContext, outcome: Outcome) -> dict:

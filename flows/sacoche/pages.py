@@ -1,5 +1,5 @@
-"""Page objects of the real SACoche (2017-09 release): ids, AJAX calls and messages from
-../shared/spec/sacoche-admin.md and observed-real-run.md. Flows call actions named after what an
+"""Page objects of the real SACoche (2017-09 release): ids, AJAX calls and messages as read in
+its source and seen in a browser driving it. Flows call actions named after what an
 administrator does; no selector lives outside this module."""
 from __future__ import annotations
 
@@ -173,6 +173,58 @@ class ConnexionPage:
         return item.first.inner_text().strip() if item.count() else ""
 
 
+# "Niveaux" --------------------------------------------------------------------------------------
+class LevelsPage:
+    """`administrateur_etabl_niveau`: the official levels the school has chosen (one row each in
+    #zone_partage), and the search by family whose results each have an add control."""
+
+    PAGE = "administrateur_etabl_niveau"
+    ADDED = "Niveau ajouté."
+
+    def __init__(self, site: SacocheSite):
+        self.site = site
+        self.page = site.page
+        self.search_form = self.page.locator("#zone_ajout_form")
+        self.family = self.page.locator("select#f_famille")
+        self.results = self.page.locator("ul#f_recherche_resultat")
+        self.feedback = self.page.locator("#ajax_msg_recherche")
+
+    def open(self, login: str, password: Secret) -> None:
+        self.site.open_admin_page(self.PAGE, login, password)
+        self.page.locator("#zone_partage table").wait_for()
+
+    def chosen(self) -> dict[int, tuple[str, str]]:
+        """Level id → (reference, name) of every official level the school has chosen."""
+        rows = self.page.locator("#zone_partage tbody tr[id^=id_]").evaluate_all(
+            "rows => rows.map(r => [r.id.substring(3), r.cells[0].innerText.trim(), r.cells[1].innerText.trim()])")
+        return {int(level_id): (ref, name) for level_id, ref, name in rows if level_id.isdigit()}
+
+    def add(self, level_id: int, family: int) -> bool:
+        """Choose one official level; False when SACoche already lists it as chosen."""
+        if not self.search_form.is_visible():
+            self.page.locator("#zone_partage thead q.ajouter").click()
+            expect(self.family).to_be_visible()
+        if self.family.input_value() != str(family):
+            with ajax_call_to(self.page, self.PAGE):
+                self.family.select_option(str(family))
+            found = settled_feedback(self.feedback)
+            if "alerte" in found.css_class.split():
+                raise FlowFailed(f"SACoche n'a pas listé les niveaux de la famille {family} : {found.text}",
+                                 transient=is_transient(found.text))
+        control = self.results.locator(f"q#add_{level_id}")
+        if control.count() == 0:
+            raise FlowFailed(f"SACoche ne propose pas le niveau n°{level_id} dans la famille {family} : "
+                             "niveau à choisir à la main (menu Niveaux).")
+        if "ajouter_non" in (control.get_attribute("class") or "").split():
+            return False
+        with ajax_call_to(self.page, self.PAGE):
+            control.click()
+        answer = settled_feedback(self.feedback)
+        if not answer.ok:
+            raise FlowFailed(f"SACoche a refusé le niveau n°{level_id} : {answer.text}", transient=is_transient(answer.text))
+        return True
+
+
 # "Importer des fichiers d'utilisateurs" ----------------------------------------------------------
 WIZARD_CONTROLS = ("#form_bilan a#passer_etape_suivante, #form_bilan a#envoyer_infos_regroupements, "
                    "#form_bilan a#envoyer_infos_utilisateurs, #form_bilan a.step53, #form_bilan a#retourner_depart")
@@ -201,6 +253,12 @@ class ImportWizardPage:
         # The deep link pre-selects the category, as the page's own links do.
         self.site.open_admin_page(f"{self.PAGE}&categorie={category}", login, password)
         self.category_select.wait_for(state="attached")
+
+    def warnings(self) -> list[str]:
+        """The notices SACoche prints at the top of the page, before any upload (no class level
+        chosen, previous school year not archived…)."""
+        return [" ".join(text.split()) for text in self.page.locator(
+            "#form_choix > p.danger, #form_choix > p.probleme").all_inner_texts() if text.strip()]
 
     def category_value(self, stem: str) -> str:
         """The printed option value for a SIECLE category: `<stem>_oui`, or `_non` without UAI."""
@@ -272,6 +330,14 @@ class ImportWizardPage:
         label = first.inner_text().strip()
         level.select_option(first.get_attribute("value"))
         return label
+
+    def level_options(self, reference: str) -> dict[str, str]:
+        """The levels step 31/41 offers for a new class or group: value → name."""
+        return dict(self.page.locator(f"#add_niv_{self._key_of(reference)} option:not([value=''])").evaluate_all(
+            "options => options.map(o => [o.value, o.textContent.trim()])"))
+
+    def give_level(self, reference: str, value: str) -> None:
+        self.page.locator(f"#add_niv_{self._key_of(reference)}").select_option(value)
 
     def untick_new(self, reference: str) -> None:
         self.page.locator(f"#add_{self._key_of(reference)}").uncheck()
@@ -364,9 +430,19 @@ class SsoLanding:
         error_title = self.page.locator("h1")
         profile.or_(error_title).first.wait_for()
         if profile.count():
-            text = profile.first.inner_text().strip()   # "Prénom NOM [profil]"
-            user, _, kind = text.rpartition(" [")
-            return {"identified": True, "user": user.strip(), "profile": kind.rstrip("]"), "url": self.page.url}
+            # "Prénom NOM [profil] [fr_FR]": the person, their profile (maybe inside a link to switch
+            # profiles) and a language link. Read from the markup, not split on brackets.
+            header = profile.first.evaluate("""span => {
+                const copy = span.cloneNode(true);
+                const language = copy.querySelector("a[href*='compte_langue']");
+                const locale = language ? language.textContent.trim().replace(/^\\[|\\]$/g, "") : "";
+                if (language) { language.remove(); }
+                const text = copy.textContent.replace(/\\s+/g, " ").trim();
+                const found = /^(.*?) ?\\[([^\\]]*)\\]$/.exec(text);
+                const type = (span.className.match(/\\bprofil_(\\w+)/) || [null, ""])[1];
+                return {user: found ? found[1] : text, profile: found ? found[2] : "", locale, type}; }""")
+            return {"identified": True, "user": header["user"].strip(), "profile": header["profile"].strip(),
+                    "profile_type": header["type"], "language": header["locale"], "url": self.page.url}
         message = self.page.locator("p.danger, div.probleme, body").first.inner_text().strip()
         title = error_title.first.inner_text().strip()
         return {"identified": False, "user": "", "profile": "", "message": f"{title} — {message[:300]}",

@@ -2,7 +2,7 @@
 server. Nobody here has the real ENT's HTML: the markup is our own, ordinary semantic HTML, and
 every control the bot uses carries exactly the accessible name of the label pack
 (flows/ent/packs/esup_montpellier.yaml), so that the bot finds it by role + name as a person
-would. See ../shared/spec/ent.md."""
+would."""
 from __future__ import annotations
 
 import copy

@@ -1,6 +1,6 @@
 """A SACoche simulator: the administrator pages the bot drives, with the ids, AJAX calls, JSON
-answers, messages and traps of the real SACoche (see ../shared/spec/sacoche-admin.md and
-observed-real-run.md). Markup, scripts and wording of the prose are our own."""
+answers, messages and traps of the real SACoche (as read in its source and seen
+driving it). Markup, scripts and wording of the prose are our own."""
 from __future__ import annotations
 
 import re
@@ -16,15 +16,20 @@ from xml.etree import ElementTree
 from flask import Flask, Response, abort, g, jsonify, render_template, request, send_file
 
 from ..faults import Faults, FaultError, apply_after, apply_before
-from . import connectors, ent_ids, userlists, wizard
+from . import connectors, ent_ids, levels_page, userlists, wizard
 from .siecle import CATEGORIES, ImportRefused
 from .store import Store, check_password
 
 SESSION_COOKIE = "SACoche-session"
 TEST_COOKIE = "SACoche-test-cookie"
 CAS_NS = "{http://www.yale.edu/tp/cas}"
+# Profile sigle → (profile type, the short name the page header shows), as in SACoche's table.
 PROFILE_TYPES = {"ADM": ("administrateur", "administrateur"), "ELV": ("eleve", "élève"), "TUT": ("parent", "parent"),
-                 "ENS": ("professeur", "professeur"), "DIR": ("directeur", "directeur")}
+                 "ENS": ("professeur", "professeur"), "DIR": ("directeur", "directeur"),
+                 "DOC": ("professeur", "documentaliste"), "EDU": ("professeur", "CPE"), "AED": ("professeur", "AED"),
+                 "SUR": ("professeur", "surveillant"), "ORI": ("professeur", "COP"), "MDS": ("professeur", "médecin"),
+                 "ADF": ("professeur", "administratif"), "IEX": ("professeur", "intervenant")}
+LOCALE = "fr_FR"   # the language link every school user's header carries
 SCHOOL_COOKIE = "SACoche-etablissement"
 AUTHMODE_COOKIE = "SACoche-mode-connexion"
 ONE_YEAR = 365 * 24 * 3600
@@ -80,6 +85,7 @@ PAGE_TITLES.update({
     "compte_cnil": "Informations CNIL",
     "administrateur_eleve": "Gérer les élèves",
     "administrateur_parent": "Gérer les parents",
+    "compte_langue": "Langue",
 })
 
 HOST_SYNTAX = re.compile(r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$", re.I)
@@ -325,7 +331,7 @@ def create_app(state_dir: Path, today: date | None = None) -> Flask:
             duree=params.get(f"duree_inactivite_{user['profil']}", "30"),
             deconnexion_redir=params.get("deconnexion_adresse_redirection", ""),
             connexion_used=request.cookies.get(AUTHMODE_COOKIE, "normal"),
-            probleme=g.session.pop("probleme", ""),
+            probleme=g.session.pop("probleme", ""), locale=LOCALE,
         )
         if page == "compte_accueil":
             return render_template("compte_accueil.html", **context)
@@ -340,6 +346,8 @@ def create_app(state_dir: Path, today: date | None = None) -> Flask:
                                    **connexion_page_data(params, base))
         if page == "administrateur_fichier_user":
             return render_template("fichier_user.html", **context, **fichier_user_data(school, params))
+        if page == "administrateur_etabl_niveau":
+            return render_template("etabl_niveau.html", **context, **levels_page.page_data(store, base))
         if page in userlists.PAGES:
             return userlists.render(page, context, store, base, request)
         if page in PAGE_TITLES:
@@ -363,7 +371,7 @@ def create_app(state_dir: Path, today: date | None = None) -> Flask:
             fieldsets.append((f"{value}_{suffix}", button if suffix == "oui" else None, expected))
         return dict(suffix=suffix, fieldsets=fieldsets, complet_by_category=complet,
                     categorie=request.args.get("categorie", ""),
-                    no_levels=not store.levels(school["base"]))
+                    no_levels=not store.class_levels(school["base"]))
 
     def connexion_page_data(params: dict, base: int) -> dict:
         current = f"{params['connexion_mode']}~{params['connexion_departement']}|{params['connexion_nom']}"
@@ -413,6 +421,9 @@ def create_app(state_dir: Path, today: date | None = None) -> Flask:
             return ajax_fichier_user(user["base"])
         if page == "administrateur_fichier_identifiant":
             return ajax_fichier_identifiant(user["base"])
+        if page == "administrateur_etabl_niveau":
+            statut, value = levels_page.ajax(store, user["base"], request.form)
+            return answer(statut, value)
         return answer(False, MSG_BAD_DATA)
 
     def ajax_fichier_identifiant(base: int):

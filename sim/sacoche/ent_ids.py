@@ -1,6 +1,6 @@
 """`administrateur_fichier_identifiant`, action `import_ent`: the ENT account file (layout `esup`
 for the Montpellier connector) read the way SACoche reads it, matched by normalised surname +
-first name, and the three-table report (../shared/spec/sacoche-admin.md §5)."""
+first name, and the three-table report, as the real SACoche prints it."""
 from __future__ import annotations
 
 import csv

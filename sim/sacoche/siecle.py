@@ -1,5 +1,5 @@
 """How the simulated SACoche reads the STS-Web and SIECLE files (steps 10 and 20 of the wizard),
-following ../shared/spec/import-files.md: zip entries, UAI and year checks, SACoche's own
+as the real one does: zip entries, UAI and year checks, SACoche's own
 normalisation, and what it keeps. Written apart from the bot's reader on purpose: the tests
 compare the two."""
 from __future__ import annotations
@@ -229,7 +229,8 @@ def _extract_eleves(root, uai, year, today, _students):
             if target is None:
                 continue
             entry = target.setdefault(group_key(ref), {"ref": ref, "nom": ref, "mef": ""})
-            entry["mef"] = person["mef"]   # the last student placed in it gives the level
+            if person["mef"]:
+                entry["mef"] = person["mef"]   # the last student placed in it with a MEF gives the level
             if kind == "D":
                 person["classe"] = entry["ref"]
             elif entry["ref"] not in person["groupes"]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import sqlite3
 
+from .levels import Level, is_class_level, nomenclature, sort_key
 from ..sqlite_store import SqliteStore, check_password, hash_password  # noqa: F401 (used by the apps)
 
 SCHEMA = """
@@ -41,13 +42,10 @@ CREATE TABLE IF NOT EXISTS user (
     sortie TEXT NOT NULL DEFAULT '',  -- leaving date; empty = current account
     UNIQUE (base, login)
 );
-CREATE TABLE IF NOT EXISTS niveau (
-    id INTEGER PRIMARY KEY,
+CREATE TABLE IF NOT EXISTS niveau_actif (
     base INTEGER NOT NULL,
-    ordre INTEGER NOT NULL,
-    ref TEXT NOT NULL,
-    nom TEXT NOT NULL,
-    code_mef TEXT NOT NULL DEFAULT ''
+    niveau_id INTEGER NOT NULL,      -- an official level of sim/sacoche/levels.py, chosen by the school
+    PRIMARY KEY (base, niveau_id)
 );
 CREATE TABLE IF NOT EXISTS groupe (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -104,17 +102,9 @@ DEFAULT_PARAMS = {
     "date_last_import_professeurs": "",
 }
 
-# The class levels a school has chosen (SACoche's reference, name, SIECLE MEF mask).
-DEFAULT_LEVELS = [
-    (1, "6", "Sixième", "1001001211."),
-    (2, "5", "Cinquième", "1011000111."),
-    (3, "4", "Quatrième", "1021000111."),
-    (4, "3", "Troisième", "1031001911."),
-]
-
-
-
-
+# The collège's four usual class levels (Sixième to Troisième): tests and benchmarks give them
+# to a school that is not meant to start empty.
+COLLEGE_LEVELS = (100003, 101001, 102001, 103003)
 
 
 class Store(SqliteStore):
@@ -124,24 +114,39 @@ class Store(SqliteStore):
     SCHEMA = SCHEMA
 
     # Schools -----------------------------------------------------------------------------
-    def add_school(self, base: int, name: str, uai: str, zone: str = "", levels=DEFAULT_LEVELS) -> None:
+    def add_school(self, base: int, name: str, uai: str, zone: str = "", levels=()) -> None:
+        """A school as the webmaster creates it: default parameters, no level chosen (unless
+        `levels` names official level ids)."""
         self._write("INSERT OR REPLACE INTO school (base, name, uai, zone) VALUES (?, ?, ?, ?)",
                     (base, name, uai, zone))
         for key, value in DEFAULT_PARAMS.items():
             self._write("INSERT OR IGNORE INTO param (base, key, value) VALUES (?, ?, ?)",
                         (base, key, value))
-        for ordre, ref, nom, mef in levels:
-            self._write("INSERT INTO niveau (id, base, ordre, ref, nom, code_mef) VALUES (?, ?, ?, ?, ?, ?)",
-                        (base * 100 + ordre, base, ordre, ref, nom, mef))
+        for level_id in levels:
+            self.activate_level(base, level_id)
 
     def set_school_uai(self, base: int, uai: str) -> None:
         self._write("UPDATE school SET uai = ? WHERE base = ?", (uai, base))
 
-    def levels(self, base: int) -> list[sqlite3.Row]:
-        return self._query("SELECT * FROM niveau WHERE base = ? ORDER BY ordre", (base,))
+    def levels(self, base: int) -> list[Level]:
+        """The official levels the school has chosen, in SACoche's order."""
+        table = nomenclature()
+        chosen = [table[row["niveau_id"]] for row in self._query(
+            "SELECT niveau_id FROM niveau_actif WHERE base = ?", (base,)) if row["niveau_id"] in table]
+        return sorted(chosen, key=sort_key)
+
+    def class_levels(self, base: int) -> list[Level]:
+        """The chosen levels a class or group can have (what step 31/41 offers)."""
+        return [level for level in self.levels(base) if is_class_level(level)]
+
+    def activate_level(self, base: int, level_id: int) -> None:
+        self._write("INSERT OR IGNORE INTO niveau_actif (base, niveau_id) VALUES (?, ?)", (base, level_id))
+
+    def deactivate_level(self, base: int, level_id: int) -> None:
+        self._write("DELETE FROM niveau_actif WHERE base = ? AND niveau_id = ?", (base, level_id))
 
     def remove_levels(self, base: int) -> None:
-        self._write("DELETE FROM niveau WHERE base = ?", (base,))
+        self._write("DELETE FROM niveau_actif WHERE base = ?", (base,))
 
     def school(self, base: int) -> sqlite3.Row | None:
         rows = self._query("SELECT * FROM school WHERE base = ?", (base,))
@@ -241,7 +246,8 @@ class Store(SqliteStore):
                 "name": school["name"],
                 "uai": school["uai"],
                 "params": self.params(base),
-                "levels": [dict(row) for row in self.levels(base)],
+                "levels": [{"id": level.id, "ref": level.ref, "nom": level.name}
+                           for level in self.levels(base)],
                 "groups": list(groups.values()),
                 "users": users,
                 "parent_links": [dict(row) for row in self._query(

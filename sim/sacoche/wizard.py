@@ -1,7 +1,7 @@
 """The "Importer des fichiers d'utilisateurs" wizard of the simulated SACoche: one function per
 step, each reading the posted fields, changing the SQLite state where the real step does (32,
 42, 52, 62, 72, 82, 90 only) and returning the HTML the page puts in #form_bilan. Ids, section
-headers and report lines are those of ../shared/spec/sacoche-admin.md §4."""
+headers and report lines are those of the real SACoche's wizard."""
 from __future__ import annotations
 
 import random
@@ -111,12 +111,20 @@ def _groups_of_type(ctx: StepContext, kind: str) -> list:
 
 
 def _guess_level(ctx: StepContext, ref: str, mef: str) -> int | None:
-    for level in ctx.store.levels(ctx.base):
-        if mef:
-            if level["code_mef"] and re.fullmatch(level["code_mef"], mef):
-                return level["id"]
-        elif ref.replace(" ", "").startswith(level["ref"]):
-            return level["id"]
+    """The level step 31/41 pre-selects: SIECLE students' classes by their MEF code against each
+    level's mask, every other import by the level's reference as a prefix of the class code
+    (spaces removed). Levels are keyed by that mask or reference, so of two levels with one key
+    only the later counts; the first key that fits wins, and none leaves the select blank."""
+    by_key: dict[str, int] = {}
+    for level in ctx.store.class_levels(ctx.base):
+        by_key[level.code_mef if ctx.kind == "eleves" else level.ref] = level.id
+    compact = ref.replace(" ", "")
+    for key, level_id in by_key.items():
+        if ctx.kind == "eleves":
+            if re.fullmatch(key, mef or ""):
+                return level_id
+        elif compact.startswith(key):
+            return level_id
     return None
 
 
@@ -126,7 +134,7 @@ def step_regroupements(ctx: StepContext, kind: str) -> str:
     file_items = ctx.state["content"]["classes" if is_class else "groups"]
     existing = _groups_of_type(ctx, kind)
     existing_refs = {row["ref"] for row in existing}
-    levels = ctx.store.levels(ctx.base)
+    levels = ctx.store.class_levels(ctx.base)
     keep_rows, add_rows, del_rows = [], [], []
     for row in existing:
         if group_key(row["ref"]) in file_items:
@@ -139,7 +147,7 @@ def step_regroupements(ctx: StepContext, kind: str) -> str:
             continue
         guess = _guess_level(ctx, item["ref"], item.get("mef", ""))
         options = '<option value=""></option>' + "".join(
-            f'<option value="{lvl["id"]}"{" selected" if lvl["id"] == guess else ""}>{escape(lvl["nom"])}</option>'
+            f'<option value="{lvl.id}"{" selected" if lvl.id == guess else ""}>{escape(lvl.name)}</option>'
             for lvl in levels)
         add_rows.append(
             f'<tr><th><input type="checkbox" id="add_{key}" checked> {escape(item["ref"])}'
@@ -169,7 +177,7 @@ def apply_regroupements(ctx: StepContext, kind: str) -> str:
     """Step 32 (classes) or 42 (groups)."""
     is_class = kind == "classe"
     before = len(_groups_of_type(ctx, kind))
-    level_ids = {row["id"] for row in ctx.store.levels(ctx.base)}
+    level_ids = {level.id for level in ctx.store.class_levels(ctx.base)}
     to_add = []
     for item in filter(None, (ctx.form.get("f_add") or "").split(",")):
         parts = item.split(ADD_SEPARATOR)
@@ -648,7 +656,10 @@ def step81(ctx: StepContext) -> str:
             cells.append(f"Responsable n°{number} : {escape(old)} → {escape(new)}" if old != new
                          else f"Responsable n°{number} : {escape(new)}")
         row = f'<td>{escape(names.get(student_id, ""))}</td><td>{"<br>".join(cells)}</td>'
-        if have != links:
+        # SACoche compares the links rank by rank (responsable n°1, n°2…): two responsables
+        # of one rank never compare equal, so such a student is proposed again on every run.
+        ranks = [rank for rank, _ in links]
+        if have != links or len(ranks) != len(set(ranks)):
             key = f"mod_{student_id}"
             plan[key] = (student_id, links)
             mod_rows.append(f'<tr><th>Modifier <input type="checkbox" id="{key}" checked></th>{row}</tr>')
