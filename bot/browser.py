@@ -115,10 +115,18 @@ class BrowserSession:
         self._playwright = sync_playwright().start()
         try:
             executable = find_browser(self.options.executable, self._playwright)
-            self.browser = self._playwright.chromium.launch(
-                executable_path=str(executable), headless=self.headless,
-                slow_mo=self.slow_mo_ms, args=LAUNCH_FLAGS + self._certificate_flags(),
-                downloads_path=str(self.downloads_dir))
+            try:
+                self.browser = self._playwright.chromium.launch(
+                    executable_path=str(executable), headless=self.headless,
+                    slow_mo=self.slow_mo_ms, args=LAUNCH_FLAGS + self._certificate_flags(),
+                    downloads_path=str(self.downloads_dir), timeout=self.options.launch_timeout_ms)
+            except PlaywrightError as exc:
+                # Before any click: a browser that exits, crashes or hangs at start is a local
+                # problem to fix, not a site fault.
+                first = (str(exc).strip().splitlines() or [exc.__class__.__name__])[0]
+                raise Refused(f"Le navigateur « {executable} » ne démarre pas ({first[:200]}) : vérifiez "
+                              "browser.executable, ou installez Chromium (apt-get install -y chromium). Rien n'a "
+                              "été fait sur les sites.") from None
             with _sessions_lock:
                 _sessions[id(self.browser)] = self
             # Assertions that wait for a page state get the same patience as actions.

@@ -12,6 +12,7 @@ from pathlib import Path
 from . import report, secrets
 from .config import BotConfig, load_config
 from .errors import EXIT_OK, EXIT_REFUSED, BotError, Refused
+from .text import json_visible
 
 DEFAULT_CONFIG = Path("config.yaml")
 CONFIG_ENV = "SACOCHE_BOT_CONFIG"
@@ -178,7 +179,12 @@ def full_onboarding(args) -> int:
     if args.all:
         schools = sorted(config.schools, key=int)
     else:
-        schools = list(dict.fromkeys(args.school))
+        twice = sorted({school for school in args.school if args.school.count(school) > 1})
+        if twice:
+            # Two runs of one school at once would create its accounts twice.
+            raise Refused(f"École(s) nommée(s) deux fois dans --school : {', '.join(twice)} ; chaque école une "
+                          "seule fois.")
+        schools = list(args.school)
     if not schools:
         raise Refused("Indiquez --school N (répétable) ou --all.")
     for school in schools:
@@ -192,16 +198,19 @@ def execute(config: BotConfig, schools: list[str], flows, args, skip_finished: b
     from .runner import run_schools
     options = run_options(args, skip_finished)
     outcomes = run_schools(config, schools, flows, options, parallel=getattr(args, "parallel", 1))
-    if len(outcomes) == 1 and outcomes[0].run is None:
+    if len(outcomes) == 1 and outcomes[0].run is None and outcomes[0].refused:
         raise Refused(outcomes[0].refused)
     if args.json:
-        reports = [report.as_dict(o.run) if o.run else {"school": o.school, "status": "refused",
-                                                             "message": o.refused, "flows": [], "counts": {}}
+        reports = [report.as_dict(o.run) if o.run else {"school": o.school, "status": o.status,
+                                                             "message": o.refused or o.failed, "flows": [],
+                                                             "counts": {}}
                    for o in outcomes]
-        print(secrets.redact(json.dumps(reports[0] if len(reports) == 1 else reports, ensure_ascii=False, indent=2)))
+        print(json_visible(secrets.redact(json.dumps(reports[0] if len(reports) == 1 else reports,
+                                                      ensure_ascii=False, indent=2))))
     else:
         for outcome in outcomes:
-            print(report.to_text(outcome.run) if outcome.run else f"École {outcome.school} : refusé — {outcome.refused}")
+            print(report.to_text(outcome.run) if outcome.run else
+                  f"École {outcome.school} : {'refusé' if outcome.refused else 'ÉCHEC'} — {outcome.refused or outcome.failed}")
         if len(outcomes) > 1:
             print(report.summary_table(outcomes))
     return max(outcome.exit_code for outcome in outcomes)

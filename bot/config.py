@@ -12,6 +12,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .errors import Refused
+from .fsutil import regular_file_problem
 
 UAI_CHECK_LETTERS = "ABCDEFGHJKLMNPRSTUVWXYZ"
 ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
@@ -82,6 +83,8 @@ class BrowserConfig(Strict):
     slow_mo_ms: int = Field(0, ge=0, le=10_000)
     action_timeout_ms: int = Field(15_000, ge=1_000, le=600_000)
     navigation_timeout_ms: int = Field(30_000, ge=1_000, le=600_000)
+    # A browser that has not started by then will not: the run is refused before any click.
+    launch_timeout_ms: int = Field(30_000, ge=1_000, le=600_000)
     # A flow that failed for a passing reason (lost session, server error, slow site) is run
     # again from its start, at most this many times, with a growing pause.
     retries: int = Field(2, ge=0, le=5)
@@ -157,6 +160,8 @@ class SchoolConfig(Strict):
 class PathsConfig(Strict):
     state_dir: Path = Path("state")
     recordings_dir: Path = Path("recordings")
+    # Checked before any click on both folders: a run that fills the disk midway loses its report.
+    min_free_mb: int = Field(200, ge=0, le=1_000_000)
 
 
 class BotConfig(Strict):
@@ -254,9 +259,38 @@ def _resolve_paths(data: dict, folder: Path) -> None:
                 files[key] = resolve(files[key])
 
 
+class DuplicateKey(yaml.YAMLError):
+    def __init__(self, key, first: int, second: int):
+        super().__init__(f"clé « {key} » donnée deux fois (lignes {first} et {second})")
+        self.problem = str(self)
+        self.problem_mark = None
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A YAML loader that refuses a key given twice in one mapping: the last one would silently
+    win (a school, or a site's address)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen: dict = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            try:
+                hash(key)
+            except TypeError:
+                continue   # the base class reports unhashable keys itself
+            line = key_node.start_mark.line + 1
+            if key in seen:
+                raise DuplicateKey(key, seen[key], line)
+            seen[key] = line
+        return super().construct_mapping(node, deep=deep)
+
+
 def load_config(path: Path | str, overrides: dict | None = None) -> BotConfig:
     """Read and check the YAML file; `overrides` (same shape) wins over it (used by the demo)."""
     path = Path(path)
+    problem = regular_file_problem(path)
+    if problem and problem != "fichier introuvable":
+        raise Refused(f"Fichier de configuration {path} : {problem}")
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -264,7 +298,7 @@ def load_config(path: Path | str, overrides: dict | None = None) -> BotConfig:
     except (OSError, UnicodeDecodeError) as exc:
         raise Refused(f"Fichier de configuration illisible : {path} ({exc.__class__.__name__})") from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_UniqueKeyLoader)   # noqa: S506 (a SafeLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" ligne {mark.line + 1}" if mark else ""

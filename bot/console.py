@@ -8,6 +8,7 @@ import threading
 from typing import Callable
 
 from .secrets import redact
+from .text import visible
 
 BANNER_SCRIPT = """
 (() => {
@@ -54,7 +55,7 @@ class Console:
     def say(self, message: str) -> None:
         if not self.quiet:
             with self._lock:
-                print(redact(f"{self.prefix}{message}"), file=self.out, flush=True)
+                print(visible(redact(f"{self.prefix}{message}")), file=self.out, flush=True)
 
     def attach(self, context) -> None:
         """Headed mode: every page of the context shows the banner, across navigations."""

@@ -38,10 +38,14 @@ class RunContext:
     planned: list[str] = field(default_factory=list)  # names of the flows of this run, in order
     remembered: dict = field(default_factory=dict)    # facts kept in the school's journal
     console: object | None = None                     # bot.console.Console, set by the runner
+    persist: Callable[[], None] | None = None         # writes the journal now (set by the runner)
 
     def remember(self, key: str, value) -> None:
-        """Keep a fact (no secret!) for later runs, e.g. where the ENT export was saved."""
+        """Keep a fact (no secret!) for later runs, e.g. where the ENT export was saved. It is
+        on disk when this returns: a run killed the next instant still leaves it to the next."""
         self.remembered[key] = value
+        if self.persist is not None:
+            self.persist()
 
     def recall(self, key: str, default=None):
         return self.remembered.get(key, default)

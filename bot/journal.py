@@ -5,6 +5,7 @@ finished flows whose inputs did not change. It never holds a secret: flows put o
 counts, names of files and verified facts in it."""
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -73,6 +74,19 @@ class Journal:
         text = redact(json.dumps(self.data, ensure_ascii=False, indent=2, default=str))
         # Write then rename: a run killed mid-write must not leave half a journal.
         handle, temp = tempfile.mkstemp(dir=self.path.parent, prefix=".journal-", suffix=".json")
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
-        os.replace(temp, self.path)
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as out:
+                out.write(text)
+                out.flush()
+                os.fsync(out.fileno())   # on disk before it replaces the old one
+            os.replace(temp, self.path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temp)
+            raise
+        with contextlib.suppress(OSError):   # the rename itself, for a power cut
+            folder = os.open(self.path.parent, os.O_RDONLY)
+            try:
+                os.fsync(folder)
+            finally:
+                os.close(folder)

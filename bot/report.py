@@ -5,6 +5,7 @@ import json
 from pathlib import Path
 
 from .secrets import redact
+from .text import json_visible, visible
 
 STATUS_FR = {
     "done": "fait",
@@ -38,7 +39,7 @@ def as_dict(run) -> dict:
 
 
 def to_json(run) -> str:
-    return redact(json.dumps(as_dict(run), ensure_ascii=False, indent=2))
+    return json_visible(redact(json.dumps(as_dict(run), ensure_ascii=False, indent=2)))
 
 
 def write_json(run, path: Path) -> None:
@@ -65,7 +66,7 @@ def to_text(run) -> str:
         lines += [f"  • {item}" for item in manual]
     html = Path(run.run_dir) / "report.html"
     lines.append(f"Rapport : {html if html.exists() else Path(run.run_dir) / 'report.json'}")
-    return redact("\n".join(lines))
+    return visible(redact("\n".join(lines)))
 
 
 def by_hand(run) -> list[str]:
@@ -88,10 +89,11 @@ def summary_table(outcomes) -> str:
     lines = ["", f"{'école':>8}  {'résultat':<24} {'étapes':>8}  rapport"]
     for o in outcomes:
         if o.run is None:
-            lines.append(f"{o.school:>8}  {'refusé':<24} {'-':>8}  {o.refused[:70]}")
+            lines.append(f"{o.school:>8}  {'refusé' if o.refused else 'ÉCHEC':<24} {'-':>8}  "
+                         f"{(o.refused or o.failed)[:70]}")
             continue
         done = sum(1 for f in o.run.flows if f.status in ("done", "unchanged", "skipped"))
         html = Path(o.run.run_dir) / "report.html"
         lines.append(f"{o.school:>8}  {STATUS_FR.get(o.run.status, o.run.status):<24} "
                      f"{done:>3}/{len(o.run.flows):<4}  {html}")
-    return redact("\n".join(lines))
+    return visible(redact("\n".join(lines)))

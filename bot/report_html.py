@@ -14,6 +14,7 @@ from pathlib import Path, PurePosixPath
 from urllib.parse import quote
 
 from .secrets import redact
+from .text import visible
 
 # Own copies rather than bot.report.STATUS_FR: the page needs "skipped" and its own badge words.
 RUN_STATUS_FR = {
@@ -213,7 +214,7 @@ def write_html(report: dict, path: Path) -> None:
 # Text and values -----------------------------------------------------------------------------
 def esc(value) -> str:
     """Escape for HTML text and attribute values, after masking any password the bot has read."""
-    return html.escape(redact(str(value)), quote=True)
+    return html.escape(visible(redact(str(value))), quote=True)
 
 
 def _is_secret_key(key) -> bool:

@@ -18,6 +18,8 @@ MASK = "********"
 
 _known_secrets: set[str] = set()
 _lock = threading.Lock()
+# Passwords taken out of the environment (see take_environment_passwords), by variable name.
+_from_environment: dict[str, str] = {}
 
 
 class Secret:
@@ -76,13 +78,35 @@ def _account(config: BotConfig, school_id: str, site: str):
     return school.accounts.get(site)
 
 
+def take_environment_passwords(config: BotConfig) -> None:
+    """Move every password variable the config names out of the process environment, before any
+    child process (Playwright's driver, the browser) is started: children inherit the
+    environment, where `ps e` would show them. The bot keeps them in memory only."""
+    names = {account.password_env for school in config.schools.values()
+             for account in [*school.accounts.values(), *school.sso_check] if account.password_env}
+    with _lock:
+        for name in names:
+            value = os.environ.pop(name, None)
+            if value:
+                _from_environment[name] = value
+                _known_secrets.add(value)
+
+
+def _environment_value(name: str | None) -> str | None:
+    if not name:
+        return None
+    with _lock:
+        return _from_environment.get(name) or os.environ.get(name) or None
+
+
 def get_password(config: BotConfig, school_id: str, site: str) -> Secret:
     account = _account(config, school_id, site)
     if account is None:
         raise Refused(f"{config.source} : aucun compte {site} pour l'école {school_id} "
                       f"(clé schools.{school_id}.accounts.{site} absente)")
-    if account.password_env and os.environ.get(account.password_env):
-        return Secret(os.environ[account.password_env])
+    from_environment = _environment_value(account.password_env)
+    if from_environment:
+        return Secret(from_environment)
     try:
         value = keyring.get_password(SERVICE, entry_name(school_id, site))
     except keyring.errors.KeyringError as exc:
@@ -116,7 +140,7 @@ def password_status(config: BotConfig, school_id: str, site: str) -> str:
     account = _account(config, school_id, site)
     if account is None:
         return "aucun compte configuré"
-    if account.password_env and os.environ.get(account.password_env):
+    if _environment_value(account.password_env):
         return f"présent (variable d'environnement {account.password_env})"
     try:
         stored = keyring.get_password(SERVICE, entry_name(school_id, site))

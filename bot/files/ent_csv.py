@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import Refused
+from ..fsutil import regular_file_problem
 
 REQUIRED_PROFILES = ("Eleve", "Enseignant", "Parent")
 # A cell starting like this is a formula for a spreadsheet (CSV injection): an ENT never
@@ -54,8 +56,12 @@ def _decode(data: bytes) -> tuple[str, str]:
 def read_ent_csv(path: Path | str, required_profiles=REQUIRED_PROFILES) -> EntCsv:
     path = Path(path)
     where = f"Extraction CSV de l'ENT « {path} »"
+    problem = regular_file_problem(path)
+    if problem:
+        raise Refused(f"{where} : {problem}.")
     try:
-        data = path.read_bytes()
+        with path.open("rb") as stream:
+            data = stream.read(MAX_BYTES + 1)   # never more than the cap, whatever the file claims
     except OSError as exc:
         raise Refused(f"{where} illisible ({exc.__class__.__name__}).") from None
     if len(data) > MAX_BYTES:
@@ -71,7 +77,21 @@ def read_ent_csv(path: Path | str, required_profiles=REQUIRED_PROFILES) -> EntCs
     if separator != ";":
         raise Refused(f"{where} : séparateur « {separator} » le plus fréquent, « ; » attendu (SACoche le "
                       "choisit ainsi et lirait mal les colonnes).")
-    rows = list(csv.reader(io.StringIO(text), delimiter=";"))
+    bare_cr = re.search(r"\r(?!\n)", text)
+    if bare_cr:
+        # A carriage return alone: a line break for some readers, part of a name for others.
+        line = text.count("\n", 0, bare_cr.start()) + 1
+        raise Refused(f"{where} : CSV mal formé à la ligne {line} (un retour chariot (CR) isolé au milieu d'une "
+                      "ligne) ; réexportez le fichier depuis l'ENT sans le modifier.")
+    reader = csv.reader(io.StringIO(text), delimiter=";")
+    try:
+        rows = list(reader)
+    except csv.Error as exc:
+        reason = str(exc)
+        french = ("un retour chariot (CR) isolé au milieu d'une ligne" if "new-line character" in reason else
+                  "un champ démesuré (plus de 131 072 caractères)" if "field limit" in reason else reason)
+        raise Refused(f"{where} : CSV mal formé à la ligne {reader.line_num} ({french}) ; réexportez le fichier "
+                      "depuis l'ENT sans le modifier.") from None
     if len(rows) < 3:
         raise Refused(f"{where} : {len(rows)} ligne(s) ; attendu : 2 lignes d'en-tête puis les comptes.")
     if len([cell for cell in rows[0] if cell.strip()]) != 1:

@@ -9,6 +9,7 @@ from pathlib import Path
 from bot.errors import FlowFailed, Refused, VerificationMismatch
 from bot.files.ent_csv import read_ent_csv
 from bot.flow import DONE, UNCHANGED, Flow, Outcome, RunContext
+from bot.text import visible
 
 from ..ent.common import ENT_CSV_FACT
 from .auth_mode import sacoche_site
@@ -74,7 +75,8 @@ class SacocheEntIds(Flow):
             raise FlowFailed(f"SACoche a refusé le fichier de l'ENT : {feedback.text}",
                              transient=is_transient(feedback.text))
         report = page.report()
-        ctx.artifact_path("identifiants_ent_rapport.html").write_text(page.report_html(), encoding="utf-8")
+        # SACoche's own markup, kept for support staff; names in it shown neutralised.
+        ctx.artifact_path("identifiants_ent_rapport.html").write_text(visible(page.report_html()), encoding="utf-8")
         refused = {kind: [] for kind in REASONS.values()}
         for cells in report["refused"]["rows"]:
             refused[REASONS.get(cells[-1], "unknown_in_sacoche")].append(cells[0])
