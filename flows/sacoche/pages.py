@@ -179,7 +179,6 @@ class LevelsPage:
     #zone_partage), and the search by family whose results each have an add control."""
 
     PAGE = "administrateur_etabl_niveau"
-    ADDED = "Niveau ajouté."
 
     def __init__(self, site: SacocheSite):
         self.site = site
