@@ -27,7 +27,26 @@ ARGPARSE_FRENCH = [
 ]
 
 
+class FrenchHelpFormatter(argparse.HelpFormatter):
+    """argparse's frame in French: « utilisation : », « arguments : », « options : »."""
+
+    def add_usage(self, usage, actions, groups, prefix=None):
+        super().add_usage(usage, actions, groups, "utilisation : " if prefix is None else prefix)
+
+    def start_section(self, heading):
+        super().start_section(f"{heading} ")   # French puts a space before the colon
+
+
 class FrenchParser(argparse.ArgumentParser):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", FrenchHelpFormatter)
+        kwargs["add_help"] = False
+        super().__init__(*args, **kwargs)
+        self._positionals.title = "arguments"
+        self._optionals.title = "options"
+        self.add_argument("-h", "--help", action="help", default=argparse.SUPPRESS,
+                          help="afficher cette aide et quitter")
+
     def error(self, message: str):
         for pattern, french in ARGPARSE_FRENCH:
             message = re.sub(pattern, french, message)
@@ -41,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, parser_class=FrenchParser)
 
     def with_config(sub):
-        sub.add_argument("--config", type=Path, default=None,
+        sub.add_argument("--config", type=Path, default=None, metavar="FICHIER",
                          help=f"fichier YAML (défaut : ${CONFIG_ENV} ou ./config.yaml)")
 
     def with_browser(sub):
@@ -60,13 +79,13 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("flows", help="lister les étapes disponibles")
 
     run = commands.add_parser("run", help="exécuter une étape pour une école (toujours, même déjà faite)")
-    run.add_argument("flow", help="nom de l'étape (voir « flows »)")
-    run.add_argument("--school", required=True, help="n° de base SACoche de l'école")
+    run.add_argument("flow", metavar="ÉTAPE", help="nom de l'étape (voir « flows »)")
+    run.add_argument("--school", required=True, metavar="N", help="n° de base SACoche de l'école")
     with_config(run)
     with_browser(run)
 
     full = commands.add_parser("full-onboarding", help="tout le guide pour une ou plusieurs écoles, avec reprise")
-    full.add_argument("--school", action="append", default=[], help="n° de base SACoche (répétable)")
+    full.add_argument("--school", action="append", default=[], metavar="N", help="n° de base SACoche (répétable)")
     full.add_argument("--all", action="store_true", help="toutes les écoles de la configuration")
     full.add_argument("--from", dest="from_flow", metavar="ÉTAPE", help="commencer à cette étape")
     full.add_argument("--only", metavar="ÉTAPE[,ÉTAPE]", help="seulement ces étapes")
@@ -77,14 +96,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     creds = commands.add_parser("credentials", help="gérer les mots de passe dans le trousseau")
     creds.add_argument("action", choices=["set", "status", "delete"])
-    creds.add_argument("--school", required=True)
+    creds.add_argument("--school", required=True, metavar="N")
     creds.add_argument("--site", required=True, metavar="sacoche|ent|sso:IDENTIFIANT",
                        help="site du compte, ou sso:<identifiant ENT> pour un compte de vérification SSO")
     with_config(creds)
 
     check = commands.add_parser("check-files",
                                 help="vérifier les fichiers STS-Web et SIECLE d'une école, sans navigateur")
-    check.add_argument("--school", required=True, help="n° de base SACoche de l'école")
+    check.add_argument("--school", required=True, metavar="N", help="n° de base SACoche de l'école")
     with_config(check)
     check.add_argument("--json", action="store_true", help="résumé JSON sur la sortie standard")
     check.add_argument("--max-file-mb", type=float, default=None, metavar="MO",

@@ -41,3 +41,17 @@ def test_step_mode_waits_for_enter_before_each_flow(sims, bot):
     assert result.code == 0, result.stderr
     assert "Prochaine étape : Étape 1/1 — SACoche : mode d'identification par l'ENT." in result.stderr
     assert "Appuyez sur Entrée pour continuer" in result.stderr
+
+
+def test_help_is_french_throughout():
+    """argparse's own frame too: no « usage: », « options: » nor « show this help message »."""
+    import subprocess
+    import sys
+    for command in ([], ["run"], ["full-onboarding"], ["credentials"], ["check-files"], ["demo"], ["flows"]):
+        shown = subprocess.run([sys.executable, "-m", "bot", *command, "--help"], capture_output=True, text=True,
+                               timeout=60)
+        assert shown.returncode == 0, shown.stderr
+        assert shown.stdout.startswith("utilisation : python -m bot"), shown.stdout[:200]
+        assert "options :" in shown.stdout and "afficher cette aide et quitter" in shown.stdout
+        for english in ("usage:", "options:", "show this help", "positional arguments"):
+            assert english not in shown.stdout, (command, english)
