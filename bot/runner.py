@@ -397,7 +397,8 @@ def run_schools(config: BotConfig, school_ids: Sequence[str], flows: Sequence[Fl
         try:
             return SchoolOutcome(school_id, run=run_school(config, school_id, flows, options, console))
         except BotError as exc:   # refused before any click (or no browser)
-            console.say(f"Refusé : {redact(exc.message)}")
+            if len(school_ids) > 1:   # alone, the command line says it once, as its error
+                console.say(f"Refusé : {redact(exc.message)}")
             return SchoolOutcome(school_id, refused=redact(exc.message))
         except Exception as exc:   # a bug outside any step: this school's failure, not the batch's
             log = _school_crash_log(config, school_id, exc)

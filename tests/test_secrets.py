@@ -10,7 +10,7 @@ from conftest import DEMO, sim_state
 def test_missing_secret_is_refused_with_exit_2(sims, bot):
     result = bot("run", "sacoche-auth-mode", "--school", "123")
     assert result.code == 2
-    assert "Mot de passe sacoche de l'école 123 introuvable" in result.stderr
+    assert result.stderr.count("Mot de passe sacoche de l'école 123 introuvable") == 1   # said once
     assert "python -m bot credentials set --school 123 --site sacoche" in result.stderr
     assert "SACOCHE_123_PASSWORD" in result.stderr
     assert sim_state(sims)["requests"] == 0
