@@ -14,6 +14,8 @@ def test_missing_secret_is_refused_with_exit_2(sims, bot):
     assert "python -m bot credentials set --school 123 --site sacoche" in result.stderr
     assert "SACOCHE_123_PASSWORD" in result.stderr
     assert sim_state(sims)["requests"] == 0
+    runs = bot.tmp_path / "recordings" / "123"
+    assert not runs.exists() or not any(runs.iterdir())   # a refused run leaves no empty run folder
 
 
 def test_credentials_set_status_delete(bot):
