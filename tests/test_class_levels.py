@@ -159,18 +159,40 @@ def test_rule_first_still_gives_the_first_level(school, sims):
     assert groups["LATIN5"] == 100003 and groups["AS_SPORT"] == 100003   # Sixième, the first offered
 
 
-def test_a_class_no_level_fits_is_refused_before_any_write(school, sims, tmp_path):
-    sts_path = Path(school.config_data["schools"]["123"]["files"]["sts"])
-    text = sts_path.read_bytes().replace(b'CODE="6A"', b'CODE="ATELIER"').replace(b">6A<", b">ATELIER<")
-    odd = tmp_path / "odd" / sts_path.name
-    odd.parent.mkdir()
-    odd.write_bytes(text)
-    school.config_data["schools"]["123"]["files"] = {"sts": str(odd)}
+def test_a_class_of_students_no_level_fits_is_refused_before_any_write(school, sims, tmp_path):
+    files = school.config_data["schools"]["123"]["files"]
+    odd = tmp_path / "odd"
+    odd.mkdir()
+    for key in ("sts", "eleves"):
+        path = Path(files[key])
+        text = path.read_bytes().replace(b'CODE="6A"', b'CODE="ATELIER"').replace(b">6A<", b">ATELIER<")
+        if key == "eleves":   # its students' MEF is unknown too
+            text = text.replace(b"<CODE_MEF>10010012110<", b"<CODE_MEF>99999999999<")
+        (odd / path.name).write_bytes(text)
+        files[key] = str(odd / path.name)
     school.write_config()
     result = school("run", "sacoche-class-levels", "--school", "123", "--json")
     assert result.code == 2, result.stdout + result.stderr
-    assert "ATELIER" in result.report["flows"][0]["details"]["summary"]
+    summary = result.report["flows"][0]["details"]["summary"]
+    assert "ATELIER" in summary and "MEF 99999999999" in summary
     assert levels_of(sims) == []
+
+
+def test_a_class_without_students_nor_known_level_is_only_reported(school, sims, tmp_path):
+    sts_path = Path(school.config_data["schools"]["123"]["files"]["sts"])
+    text = sts_path.read_bytes().replace(b"</DIVISIONS>", b'<DIVISION CODE="ADULTES"><LIBELLE_LONG>FORMATION '
+                                                          b"ADULTES</LIBELLE_LONG></DIVISION></DIVISIONS>", 1)
+    assert b"ADULTES" in text
+    (tmp_path / "odd").mkdir()
+    odd = tmp_path / "odd" / sts_path.name
+    odd.write_bytes(text)
+    school.config_data["schools"]["123"]["files"]["sts"] = str(odd)
+    school.write_config()
+    result = school("run", "sacoche-class-levels", "--school", "123", "--json")
+    assert result.code == 0, result.stdout + result.stderr
+    flow = result.report["flows"][0]
+    assert any("ADULTES" in item for group in flow["details"]["by_hand"] for item in group["items"])
+    assert levels_of(sims) == [100003, 101001, 102001, 103003]
 
 
 def test_check_files_names_the_students_whose_responsables_share_a_rank(school, sims):

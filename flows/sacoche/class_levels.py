@@ -56,9 +56,14 @@ class SacocheClassLevels(Flow):
         page.open(ctx.login("sacoche"), ctx.password("sacoche"))
         chosen = page.chosen()
         # A class whose level the bot cannot tell is fine when a chosen level starts its code
-        # (the teachers' import will pick it); otherwise nothing is written and a person decides.
-        unknown = [c for c in plan.undetermined()
-                   if not any(ref and c.code.replace(" ", "").upper().startswith(ref) for ref, _ in chosen.values())]
+        # (the teachers' import will pick it). One with students blocks: they would be left
+        # without a class, so nothing is written and a person decides. One without any student
+        # (a structure only STS-Web lists) is only reported: the imports leave it for a person.
+        undetermined = [c for c in plan.undetermined()
+                        if not any(ref and c.code.replace(" ", "").upper().startswith(ref) for ref, _ in chosen.values())]
+        unknown = [c for c in undetermined if c.students]
+        empty = [f"{c.code} ({c.why}) : aucun élève dans le fichier SIECLE, niveau à choisir à la main s'il le faut"
+                 for c in undetermined if not c.students]
         if unknown:
             listed = " ; ".join(f"{c.code} ({c.why})" for c in unknown[:10]) + (" ; …" if len(unknown) > 10 else "")
             raise SiteNotReady(f"Le bot ne sait pas quel niveau SACoche donner à {len(unknown)} classe(s) : {listed}. "
@@ -67,18 +72,19 @@ class SacocheClassLevels(Flow):
         missing = [level for level in plan.needed() if level.id not in chosen]
         classes = {c.code: f"{c.level.name} — {c.why}" for c in plan.classes.values() if c.level}
         already = [f"{name} ({ref})" for ref, name in chosen.values()]
+        details = {"already": already, "classes": classes}
+        if empty:
+            details["by_hand"] = [{"label": "Classes sans niveau connu du bot ni élève", "items": empty}]
         if not missing:
             return Outcome(UNCHANGED, f"Les {len(plan.needed())} niveau(x) que demandent les classes sont déjà choisis "
-                                      "dans SACoche : rien à changer.",
-                           details={"already": already, "classes": classes}, counts={"levels_added": 0})
+                                      "dans SACoche : rien à changer.", details=details, counts={"levels_added": 0})
         added = []
         for level in missing:
             ctx.step(f"ajout du niveau « {level.name} » ({level.ref})", target=page.page.locator("#zone_partage"))
             page.add(level.id, level.family)
             added.append(f"{level.name} ({level.ref})")
         return Outcome(DONE, f"{len(added)} niveau(x) de classe ajouté(s) dans SACoche : {', '.join(added)}.",
-                       details={"added": added, "already": already, "classes": classes},
-                       counts={"levels_added": len(added)})
+                       details={"added": added, **details}, counts={"levels_added": len(added)})
 
     def verify(self, ctx: RunContext, outcome: Outcome) -> dict:
         plan = school_level_plan(ctx)

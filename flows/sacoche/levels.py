@@ -72,6 +72,7 @@ class ClassLevel:
     code: str                      # as in the files
     level: OfficialLevel | None
     why: str                       # French: where the level comes from
+    students: int = 0              # how many students the SIECLE file places in it
 
 
 @dataclass
@@ -120,6 +121,7 @@ def plan_levels(sts: StsFile | None, eleves: ElevesFile | None) -> LevelPlan:
     for student in students:
         if student.division:
             codes.setdefault(class_key(student.division), student.division)
+    placed = Counter(class_key(s.division) for s in students if s.division)
     for key, code in codes.items():
         if key in mef_of:
             mef, who = mef_of[key]
@@ -134,7 +136,7 @@ def plan_levels(sts: StsFile | None, eleves: ElevesFile | None) -> LevelPlan:
             level = level_for_code(code)
             why = f"d'après le début de son code « {level.ref} » (aucun MEF dans les fichiers)" if level else \
                 "aucun MEF dans les fichiers et un code qui ne commence par aucun niveau connu"
-        classes[key] = ClassLevel(code, level, why)
+        classes[key] = ClassLevel(code, level, why, placed.get(key, 0))
     return LevelPlan(classes, _group_levels(sts, students, classes))
 
 
