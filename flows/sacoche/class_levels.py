@@ -11,7 +11,7 @@ from bot.files.checks import check_school_files
 from bot.flow import DONE, UNCHANGED, Flow, Outcome, RunContext
 
 from .auth_mode import sacoche_site
-from .levels import LevelPlan, official_levels, plan_levels
+from .levels import LevelPlan, compact, official_levels, plan_levels
 from .pages import LevelsPage
 
 PLAN_FACT = "sacoche:level_plan"
@@ -60,7 +60,7 @@ class SacocheClassLevels(Flow):
         # without a class, so nothing is written and a person decides. One without any student
         # (a structure only STS-Web lists) is only reported: the imports leave it for a person.
         undetermined = [c for c in plan.undetermined()
-                        if not any(ref and c.code.replace(" ", "").upper().startswith(ref) for ref, _ in chosen.values())]
+                        if not any(ref and compact(c.code).startswith(ref) for ref, _ in chosen.values())]
         unknown = [c for c in undetermined if c.students]
         empty = [f"{c.code} ({c.why}) : aucun élève dans le fichier SIECLE, niveau à choisir à la main s'il le faut"
                  for c in undetermined if not c.students]

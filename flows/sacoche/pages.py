@@ -135,14 +135,23 @@ class SacocheSite:
                          f"compte {login}) : {message}", transient=is_transient(message))
 
 
-class ConnexionPage:
+class AdminPage:
+    """An administrator page of one school's SACoche: `PAGE` is its `index.php?page=` name."""
+
+    PAGE = ""
+
+    def __init__(self, site: SacocheSite):
+        self.site = site
+        self.page = site.page
+
+
+class ConnexionPage(AdminPage):
     """`administrateur_etabl_connexion` — Mode d'identification / Connecteur ENT."""
 
     PAGE = "administrateur_etabl_connexion"
 
     def __init__(self, site: SacocheSite):
-        self.site = site
-        self.page = site.page
+        super().__init__(site)
         self.mode_select = self.page.locator("#connexion_mode_nom")
         self.submit = self.page.locator("#bouton_valider_mode")
         self.feedback = self.page.locator("#ajax_msg_mode")
@@ -174,15 +183,14 @@ class ConnexionPage:
 
 
 # "Niveaux" --------------------------------------------------------------------------------------
-class LevelsPage:
+class LevelsPage(AdminPage):
     """`administrateur_etabl_niveau`: the official levels the school has chosen (one row each in
     #zone_partage), and the search by family whose results each have an add control."""
 
     PAGE = "administrateur_etabl_niveau"
 
     def __init__(self, site: SacocheSite):
-        self.site = site
-        self.page = site.page
+        super().__init__(site)
         self.search_form = self.page.locator("#zone_ajout_form")
         self.family = self.page.locator("select#f_famille")
         self.results = self.page.locator("ul#f_recherche_resultat")
@@ -237,14 +245,13 @@ class WizardStep:
     lines: list[str]  # the step's report lines (labels), as SACoche printed them
 
 
-class ImportWizardPage:
+class ImportWizardPage(AdminPage):
     """`administrateur_fichier_user`: category, mode, upload, then one control per step."""
 
     PAGE = "administrateur_fichier_user"
 
     def __init__(self, site: SacocheSite):
-        self.site = site
-        self.page = site.page
+        super().__init__(site)
         self.category_select = self.page.locator("#f_choix_principal")
         self.feedback = self.page.locator("#form_bilan #ajax_msg")
 
@@ -388,12 +395,11 @@ class WizardRefusal(Exception):
 
 
 # User-management pages -----------------------------------------------------------------------------
-class UserListPage:
+class UserListPage(AdminPage):
     """Élèves / Parents / Professeurs: the rows of `table#table_action` as dicts by column title."""
 
     def __init__(self, site: SacocheSite):
-        self.site = site
-        self.page = site.page
+        super().__init__(site)
 
     def rows(self, page_name: str, login: str, password: Secret) -> list[dict]:
         self.site.open_admin_page(f"{page_name}&section=gestion", login, password)
@@ -449,14 +455,13 @@ class SsoLanding:
 
 
 # "Importer / Imposer des identifiants" -------------------------------------------------------------
-class IdentifierImportPage:
+class IdentifierImportPage(AdminPage):
     """`administrateur_fichier_identifiant`, objective « Importer / Imposer les identifiants d'un ENT »."""
 
     PAGE = "administrateur_fichier_identifiant"
 
     def __init__(self, site: SacocheSite):
-        self.site = site
-        self.page = site.page
+        super().__init__(site)
         self.objective = self.page.locator("#f_choix_principal")
         self.feedback = self.page.locator("#ajax_msg")
 
