@@ -18,7 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.config import load_config  # noqa: E402
-from bot.files import check_school_files, school_year  # noqa: E402
+from schoolfiles import check_school_files, school_year  # noqa: E402
 from sim.datagen import TRAPS, SchoolSpec, expected_counts, generate_school, write_school_files  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]

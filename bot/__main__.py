@@ -1,7 +1,34 @@
+"""`python -m bot`: the composition root. The engine (the rest of `bot/`) knows no site and no
+school file; here it is given the flows of the guide, the school-file check and the demo."""
 import signal
 import sys
 
-from .cli import main
+from .cli import Catalogue, main
+from .errors import Refused
+from .status import ExitStatus
+
+
+def _check_files(config, school, max_bytes):
+    from schoolfiles import MAX_FILE_BYTES, check_school_files
+    return check_school_files(config, school, max_bytes=MAX_FILE_BYTES if max_bytes is None else max_bytes)
+
+
+def _demo(options, want_json):
+    try:
+        from sim.demo import run_demo
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").split(".")[0] in ("flask", "werkzeug", "jinja2"):
+            # A production install has no simulators: they come with the "sim" extra.
+            raise Refused("La démonstration a besoin des simulateurs, absents de cette installation : "
+                          "installez-les avec « .venv/bin/python -m pip install -e '.[sim]' ».") from None
+        raise
+    from flows import FLOWS
+    return run_demo(FLOWS, options, want_json=want_json)
+
+
+def catalogue() -> Catalogue:
+    from flows import FLOWS
+    return Catalogue(flows=FLOWS, check_files=_check_files, demo=_demo)
 
 
 def _stop(signum, frame):
@@ -13,7 +40,7 @@ def _stop(signum, frame):
 if __name__ == "__main__":
     signal.signal(signal.SIGTERM, _stop)
     try:
-        sys.exit(main())
+        sys.exit(main(sys.argv[1:], catalogue()))
     except KeyboardInterrupt:
         print("\nInterrompu par l'utilisateur.", file=sys.stderr)
-        sys.exit(130)
+        sys.exit(ExitStatus.INTERRUPTED)

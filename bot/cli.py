@@ -1,21 +1,62 @@
-"""Command line: sub-commands and options only; the work is done in runner, secrets and demo."""
+"""Command line: the sub-commands, their options, and a handler each (`set_defaults(handler=…)`).
+It knows no site and no school file: the composition root (bot/__main__.py) gives it the flows,
+the school-file check and the demo in a `Catalogue`, and an `Environment` for its streams."""
 from __future__ import annotations
 
 import argparse
 import getpass
 import json
-import os
 import re
 import sys
+from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
+from typing import Callable, Mapping, Sequence, TextIO
 
 from . import report, secrets
 from .config import BotConfig, load_config
-from .errors import EXIT_OK, EXIT_REFUSED, BotError, Refused
+from .errors import BotError, Refused
+from .flow import Flow, RunOptions
+from .status import ExitStatus
 from .text import json_visible
 
 DEFAULT_CONFIG = Path("config.yaml")
 CONFIG_ENV = "SACOCHE_BOT_CONFIG"
+
+
+@dataclass
+class Environment:
+    """What a command reads and writes outside its arguments; tests build one directly."""
+    stdin: TextIO = field(default_factory=lambda: sys.stdin)
+    stdout: TextIO = field(default_factory=lambda: sys.stdout)
+    stderr: TextIO = field(default_factory=lambda: sys.stderr)
+    environ: Mapping[str, str] = field(default_factory=lambda: __import__("os").environ)
+    cwd: Path = field(default_factory=Path.cwd)
+    now: Callable[[], datetime] = datetime.now
+
+    def out(self, text: str) -> None:
+        print(text, file=self.stdout)
+
+    def err(self, text: str) -> None:
+        print(text, file=self.stderr)
+
+    @property
+    def interactive(self) -> bool:
+        return bool(getattr(self.stdin, "isatty", lambda: False)())
+
+
+@dataclass
+class Catalogue:
+    """What the composition root plugs into the engine's command line."""
+    flows: Sequence[Flow]
+    # check-files: (config, school, max bytes or None for the default) → a summary with
+    # to_text() and to_json()
+    check_files: Callable[[BotConfig, str, int | None], object]
+    demo: Callable[[RunOptions, bool], int] | None = None   # (options, want_json) → exit code
+
+    def by_name(self) -> dict[str, Flow]:
+        return {flow.name: flow for flow in self.flows}
+
 
 ARGPARSE_FRENCH = [
     (r"the following arguments are required: (.*)", r"arguments obligatoires manquants : \1"),
@@ -51,7 +92,7 @@ class FrenchParser(argparse.ArgumentParser):
         for pattern, french in ARGPARSE_FRENCH:
             message = re.sub(pattern, french, message)
         self.print_usage(sys.stderr)
-        self.exit(EXIT_REFUSED, f"Erreur d'utilisation : {message}\n")
+        self.exit(ExitStatus.REFUSED, f"Erreur d'utilisation : {message}\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -76,13 +117,14 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--json", action="store_true", help="rapport JSON sur la sortie standard")
         sub.add_argument("--quiet", action="store_true", help="n'afficher que le résultat")
 
-    commands.add_parser("flows", help="lister les étapes disponibles")
+    commands.add_parser("flows", help="lister les étapes disponibles").set_defaults(handler=list_flows)
 
     run = commands.add_parser("run", help="exécuter une étape pour une école (toujours, même déjà faite)")
     run.add_argument("flow", metavar="ÉTAPE", help="nom de l'étape (voir « flows »)")
     run.add_argument("--school", required=True, metavar="N", help="n° de base SACoche de l'école")
     with_config(run)
     with_browser(run)
+    run.set_defaults(handler=run_flow)
 
     full = commands.add_parser("full-onboarding", help="tout le guide pour une ou plusieurs écoles, avec reprise")
     full.add_argument("--school", action="append", default=[], metavar="N", help="n° de base SACoche (répétable)")
@@ -93,6 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
     full.add_argument("--parallel", type=int, default=1, metavar="N", help="écoles traitées en même temps")
     with_config(full)
     with_browser(full)
+    full.set_defaults(handler=full_onboarding)
 
     creds = commands.add_parser("credentials", help="gérer les mots de passe dans le trousseau")
     creds.add_argument("action", choices=["set", "status", "delete"])
@@ -100,6 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
     creds.add_argument("--site", required=True, metavar="sacoche|ent|sso:IDENTIFIANT",
                        help="site du compte, ou sso:<identifiant ENT> pour un compte de vérification SSO")
     with_config(creds)
+    creds.set_defaults(handler=credentials)
 
     check = commands.add_parser("check-files",
                                 help="vérifier les fichiers STS-Web et SIECLE d'une école, sans navigateur")
@@ -108,82 +152,74 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--json", action="store_true", help="résumé JSON sur la sortie standard")
     check.add_argument("--max-file-mb", type=float, default=None, metavar="MO",
                        help="taille maximale d'un fichier, décompressé (défaut : 50 Mo)")
+    check.set_defaults(handler=check_files)
 
     demo = commands.add_parser("demo", help="tout exécuter contre les simulateurs locaux")
     with_browser(demo)
+    demo.set_defaults(handler=run_demo)
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: Sequence[str] | None, catalogue: Catalogue, env: Environment | None = None) -> int:
+    env = env or Environment()
     args = build_parser().parse_args(argv)
     want_json = getattr(args, "json", False)
     try:
-        if args.command == "flows":
-            return list_flows()
-        if args.command == "run":
-            return run_flow(args)
-        if args.command == "full-onboarding":
-            return full_onboarding(args)
-        if args.command == "credentials":
-            return credentials(args)
-        if args.command == "check-files":
-            return check_files(args)
-        if args.command == "demo":
-            from sim.demo import run_demo   # the simulators are only needed for the demo
-            return run_demo(run_options(args, skip_finished=False), want_json=want_json)
+        return int(args.handler(args, catalogue, env))
     except BotError as exc:
         message = secrets.redact(exc.message)
-        print(f"Erreur : {message}", file=sys.stderr)
+        env.err(f"Erreur : {message}")
         if want_json and isinstance(exc, Refused):
-            print(report.refused_json(getattr(args, "school", None), message))
-        return exc.exit_code
-    return EXIT_REFUSED
+            env.out(report.refused_json(getattr(args, "school", None), message))
+        return int(exc.exit_code)
 
 
-def config_path(args) -> Path:
+def config_path(args, env: Environment) -> Path:
     if args.config is not None:
         return args.config
-    if os.environ.get(CONFIG_ENV):
-        return Path(os.environ[CONFIG_ENV])
-    if DEFAULT_CONFIG.exists():
-        return DEFAULT_CONFIG
+    if env.environ.get(CONFIG_ENV):
+        return Path(env.environ[CONFIG_ENV])
+    if (env.cwd / DEFAULT_CONFIG).exists():
+        return env.cwd / DEFAULT_CONFIG
     raise Refused("Aucune configuration : indiquez --config FICHIER (modèle : config.example.yaml) "
                   f"ou créez ./config.yaml, ou définissez la variable {CONFIG_ENV}.")
 
 
-def list_flows() -> int:
-    from flows import FLOWS
-    for flow in FLOWS:
-        print(f"{flow.name:24} {flow.title}")
-    return EXIT_OK
+def list_flows(args, catalogue: Catalogue, env: Environment) -> ExitStatus:
+    for flow in catalogue.flows:
+        env.out(f"{flow.name:24} {flow.title}")
+    return ExitStatus.OK
 
 
-def run_options(args, skip_finished: bool):
-    from .runner import RunOptions
+def run_options(args, skip_finished: bool) -> RunOptions:
     return RunOptions(headed=args.headed, slow_mo_ms=args.slow_mo, mode=args.mode, step_mode=args.step,
                       video=args.video, trace=not args.no_trace, quiet=args.quiet,
                       skip_finished=skip_finished, force=getattr(args, "force", False))
 
 
-def run_flow(args) -> int:
-    from flows import by_name
-    flows = by_name()
+def run_demo(args, catalogue: Catalogue, env: Environment) -> int:
+    if catalogue.demo is None:
+        raise Refused("La démonstration n'est pas disponible dans cette installation.")
+    return catalogue.demo(run_options(args, skip_finished=False), args.json)
+
+
+def run_flow(args, catalogue: Catalogue, env: Environment) -> ExitStatus:
+    flows = catalogue.by_name()
     if args.flow not in flows:
         raise Refused(f"Étape inconnue « {args.flow} » (étapes : {', '.join(flows)})")
-    config = load_config(config_path(args))
-    return execute(config, [args.school], [flows[args.flow]], args, skip_finished=False)
+    config = load_config(config_path(args, env))
+    return execute(config, [args.school], [flows[args.flow]], args, env, skip_finished=False)
 
 
-def choose_flows(args) -> list:
-    from flows import FLOWS
-    names = [flow.name for flow in FLOWS]
-    chosen = list(FLOWS)
+def choose_flows(args, catalogue: Catalogue) -> list[Flow]:
+    names = [flow.name for flow in catalogue.flows]
+    chosen = list(catalogue.flows)
     if args.only:
         wanted = [name.strip() for name in args.only.split(",") if name.strip()]
         unknown = [name for name in wanted if name not in names]
         if unknown:
             raise Refused(f"--only : étape(s) inconnue(s) {', '.join(unknown)} (étapes : {', '.join(names)})")
-        chosen = [flow for flow in FLOWS if flow.name in wanted]   # always in the guide's order
+        chosen = [flow for flow in catalogue.flows if flow.name in wanted]   # always in the guide's order
     if args.from_flow:
         if args.from_flow not in names:
             raise Refused(f"--from : étape inconnue « {args.from_flow} » (étapes : {', '.join(names)})")
@@ -193,8 +229,8 @@ def choose_flows(args) -> list:
     return chosen
 
 
-def full_onboarding(args) -> int:
-    config = load_config(config_path(args))
+def full_onboarding(args, catalogue: Catalogue, env: Environment) -> ExitStatus:
+    config = load_config(config_path(args, env))
     if args.all:
         schools = sorted(config.schools, key=int)
     else:
@@ -210,44 +246,44 @@ def full_onboarding(args) -> int:
         config.school(school)
     if args.parallel < 1:
         raise Refused("--parallel : un nombre d'écoles positif est attendu.")
-    return execute(config, schools, choose_flows(args), args, skip_finished=True)
+    return execute(config, schools, choose_flows(args, catalogue), args, env, skip_finished=True)
 
 
-def execute(config: BotConfig, schools: list[str], flows, args, skip_finished: bool) -> int:
+def execute(config: BotConfig, schools: list[str], flows: Sequence[Flow], args, env: Environment,
+            skip_finished: bool) -> ExitStatus:
     from .runner import run_schools
     options = run_options(args, skip_finished)
     outcomes = run_schools(config, schools, flows, options, parallel=getattr(args, "parallel", 1))
     if len(outcomes) == 1 and outcomes[0].run is None and outcomes[0].refused:
         raise Refused(outcomes[0].refused)
     if args.json:
-        reports = [report.as_dict(o.run) if o.run else {"school": o.school, "status": o.status,
+        reports = [report.as_dict(o.run) if o.run else {"school": o.school, "status": o.status.value,
                                                              "message": o.refused or o.failed, "flows": [],
                                                              "counts": {}}
                    for o in outcomes]
-        print(json_visible(secrets.redact(json.dumps(reports[0] if len(reports) == 1 else reports,
-                                                      ensure_ascii=False, indent=2))))
+        env.out(json_visible(secrets.redact(json.dumps(reports[0] if len(reports) == 1 else reports,
+                                                        ensure_ascii=False, indent=2, default=str))))
     else:
         for outcome in outcomes:
-            print(report.to_text(outcome.run) if outcome.run else
-                  f"École {outcome.school} : {'refusé' if outcome.refused else 'ÉCHEC'} — {outcome.refused or outcome.failed}")
+            env.out(report.to_text(outcome.run) if outcome.run else
+                    f"École {outcome.school} : {outcome.status.run_label} — {outcome.refused or outcome.failed}")
         if len(outcomes) > 1:
-            print(report.summary_table(outcomes))
+            env.out(report.summary_table(outcomes))
     return max(outcome.exit_code for outcome in outcomes)
 
 
-def check_files(args) -> int:
-    from .files import MAX_FILE_BYTES, check_school_files
+def check_files(args, catalogue: Catalogue, env: Environment) -> ExitStatus:
     if args.max_file_mb is not None and args.max_file_mb <= 0:
         raise Refused(f"--max-file-mb : une taille positive est attendue, reçu {args.max_file_mb}")
-    max_bytes = MAX_FILE_BYTES if args.max_file_mb is None else int(args.max_file_mb * 1024 * 1024)
-    config = load_config(config_path(args))
-    summary = check_school_files(config, args.school, max_bytes=max_bytes)
-    print(summary.to_json() if args.json else summary.to_text())
-    return EXIT_OK
+    max_bytes = None if args.max_file_mb is None else int(args.max_file_mb * 1024 * 1024)
+    config = load_config(config_path(args, env))
+    summary = catalogue.check_files(config, args.school, max_bytes)
+    env.out(summary.to_json() if args.json else summary.to_text())
+    return ExitStatus.OK
 
 
-def credentials(args) -> int:
-    config = load_config(config_path(args))
+def credentials(args, catalogue: Catalogue, env: Environment) -> ExitStatus:
+    config = load_config(config_path(args, env))
     config.school(args.school)
     # The sites are those the config declares; the engine names none of them.
     if args.site not in config.sites and not (args.site.startswith(secrets.SSO_PREFIX) and
@@ -255,19 +291,19 @@ def credentials(args) -> int:
         raise Refused(f"--site « {args.site} » : {', '.join(sorted(config.sites))} ou "
                       f"{secrets.SSO_PREFIX}<identifiant ENT> attendu.")
     if args.action == "status":
-        print(f"École {args.school}, site {args.site} : {secrets.password_status(config, args.school, args.site)}")
-        return EXIT_OK
+        env.out(f"École {args.school}, site {args.site} : {secrets.password_status(config, args.school, args.site)}")
+        return ExitStatus.OK
     if args.action == "delete":
         removed = secrets.delete_password(args.school, args.site)
-        print("Mot de passe supprimé du trousseau." if removed else "Aucun mot de passe à supprimer.")
-        return EXIT_OK
-    if sys.stdin.isatty():
+        env.out("Mot de passe supprimé du trousseau." if removed else "Aucun mot de passe à supprimer.")
+        return ExitStatus.OK
+    if env.interactive:
         password = getpass.getpass(f"Mot de passe {args.site} de l'école {args.school} : ")
     else:
-        password = sys.stdin.readline().rstrip("\r\n")
+        password = env.stdin.readline().rstrip("\r\n")
     if not password:
         raise Refused("Mot de passe vide : rien n'a été enregistré.")
     secrets.set_password(args.school, args.site, password)
-    print(f"Mot de passe {args.site} de l'école {args.school} enregistré dans le trousseau "
-          f"(service {secrets.SERVICE}).")
-    return EXIT_OK
+    env.out(f"Mot de passe {args.site} de l'école {args.school} enregistré dans le trousseau "
+            f"(service {secrets.SERVICE}).")
+    return ExitStatus.OK

@@ -129,11 +129,24 @@ class SsoCheckUser(Strict):
     _check_env_name = field_validator("password_env")(AccountConfig._check_env_name.__func__)
 
 
+class CasServer(Strict):
+    """What a school types for its connector's CAS server when SACoche leaves it open: the
+    subdomain or port of connectors that vary per school, or the whole server for `perso`."""
+    subdomain: str | None = Field(None, min_length=1, max_length=63)
+    port: int | None = Field(None, gt=0, lt=65536)
+    host: str | None = Field(None, min_length=1, max_length=255)   # perso only
+    root: str = ""                                                  # perso only
+
+
 class SchoolConfig(Strict):
     name: str = Field(min_length=1)
     uai: str
     department: str
-    ent_connector: str = "esup_montpellier"
+    ent_connector: str = "esup_montpellier"   # SACoche's connector (option of its identification mode)
+    # The ENT's own flows (export, link, SSO check) know one family of ENT pages; by default the
+    # one of the same name as the connector, if the bot knows it. Other ENTs: steps left to a person.
+    ent_family: str | None = None
+    cas_server: CasServer = CasServer()
     accounts: dict[str, AccountConfig]
     files: SchoolFiles = SchoolFiles()
     imports: ImportOptions = ImportOptions()

@@ -1,14 +1,11 @@
 """Errors that end a run, each with its exit code and a French message for the user."""
 from __future__ import annotations
 
-EXIT_OK = 0
-EXIT_REFUSED = 2        # usage, config, input or secret problem: nothing was clicked
-EXIT_FLOW_FAILED = 3
-EXIT_MISMATCH = 4
+from .status import ExitStatus
 
 
 class BotError(Exception):
-    exit_code = EXIT_FLOW_FAILED
+    exit_code = ExitStatus.FLOW_FAILED
 
     def __init__(self, message: str):
         super().__init__(message)
@@ -17,19 +14,19 @@ class BotError(Exception):
 
 class Refused(BotError):
     """Refused before any browser action (bad config, bad input file, missing secret)."""
-    exit_code = EXIT_REFUSED
+    exit_code = ExitStatus.REFUSED
 
 
 class SiteNotReady(BotError):
     """A flow read the site before writing anything and found it cannot go on (a setting the
     site lacks, a choice only a person can make): refused like bad input, nothing written."""
-    exit_code = EXIT_REFUSED
+    exit_code = ExitStatus.REFUSED
 
 
 class FlowFailed(BotError):
     """A flow could not do its work on a site. `transient`: the site may well succeed if the
     flow is simply run again from its start (lost session, server error, network)."""
-    exit_code = EXIT_FLOW_FAILED
+    exit_code = ExitStatus.FLOW_FAILED
 
     def __init__(self, message: str, transient: bool = False):
         super().__init__(message)
@@ -38,4 +35,4 @@ class FlowFailed(BotError):
 
 class VerificationMismatch(BotError):
     """The flow ran, but reading the site back does not show what was expected."""
-    exit_code = EXIT_MISMATCH
+    exit_code = ExitStatus.MISMATCH

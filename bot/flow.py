@@ -5,23 +5,35 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 from playwright.sync_api import Page
 
 from .config import BotConfig, SchoolConfig
+from .results import Outcome
 from .secrets import Secret, get_password
+from .status import Status
 
-DONE = "done"            # the flow changed something on a site
-UNCHANGED = "unchanged"  # everything was already as wanted: nothing was changed
+if TYPE_CHECKING:
+    from .console import Console
+
+__all__ = ["Flow", "Outcome", "RunContext", "RunOptions", "Status"]
+
+T = TypeVar("T")
 
 
-@dataclass
-class Outcome:
-    status: str                                   # DONE or UNCHANGED
-    summary: str                                  # one French sentence for the operator
-    details: dict = field(default_factory=dict)
-    counts: dict = field(default_factory=dict)
+@dataclass(frozen=True)
+class RunOptions:
+    """The command line's choices for a run."""
+    headed: bool = False
+    slow_mo_ms: int | None = None
+    mode: str | None = None            # import display mode imposed on SACoche's wizard
+    skip_finished: bool = False        # full-onboarding: skip flows the journal says are done
+    force: bool = False                # … unless forced
+    step_mode: str | None = None       # None, "flow" or "fine"
+    trace: bool = True
+    video: bool = False
+    quiet: bool = False
 
 
 @dataclass
@@ -32,13 +44,26 @@ class RunContext:
     run_dir: Path
     say: Callable[[str], None] = print
     page: Page | None = None          # set by the runner once the browser is up
-    facts: dict = field(default_factory=dict)   # what earlier flows of this run learnt
-    options: dict = field(default_factory=dict)  # command-line choices (e.g. the import mode)
+    options: RunOptions = field(default_factory=RunOptions)
     isolated_page: Callable[[], Page] | None = None   # a fresh browser context, set by the runner
     planned: list[str] = field(default_factory=list)  # names of the flows of this run, in order
-    remembered: dict = field(default_factory=dict)    # facts kept in the school's journal
-    console: object | None = None                     # bot.console.Console, set by the runner
+    remembered: dict[str, Any] = field(default_factory=dict)   # JSON facts kept in the school's journal
+    console: "Console | None" = None
     persist: Callable[[], None] | None = None         # writes the journal now (set by the runner)
+    shown_page: Page | None = None   # the page whose screenshot shows this step's result
+    _computed: dict[tuple, Any] = field(default_factory=dict, repr=False)
+
+    def show(self, page: Page) -> None:
+        """Let the report's screenshot of this step be `page` (e.g. another browser context's)."""
+        self.shown_page = page
+
+    def once(self, compute: Callable[..., T], *args: Any) -> T:
+        """`compute(self, *args)`, worked out once per run (a file read, a plan made from it)
+        and shared by every flow that asks for the same thing."""
+        key = (compute, *args)
+        if key not in self._computed:
+            self._computed[key] = compute(self, *args)
+        return self._computed[key]
 
     def remember(self, key: str, value) -> None:
         """Keep a fact (no secret!) for later runs, e.g. where the ENT export was saved. It is
@@ -84,6 +109,10 @@ class Flow:
     # {"counts": {key: label}, "details": {key: label}}. Lists a person must go through are
     # given in details["by_hand"] = [{"label": …, "items": […]}].
     report_labels: dict = {}
+
+    def needed_sites(self, ctx: RunContext) -> tuple[str, ...]:
+        """The sites whose passwords this flow needs for this school (pre-flight asks for them)."""
+        return self.sites
 
     def preflight(self, ctx: RunContext) -> None:
         """Check inputs without touching any site; raise errors.Refused."""

@@ -14,8 +14,7 @@ from datetime import datetime
 from pathlib import Path
 
 from .secrets import redact
-
-FINISHED = ("done", "unchanged")
+from .status import Status
 
 
 def fingerprint(parts: dict) -> str:
@@ -54,7 +53,7 @@ class Journal:
     def finished_with(self, flow: str, inputs: str) -> dict | None:
         """The journal entry when the flow finished with these very inputs, else None."""
         entry = self.entry(flow)
-        if entry and entry.get("status") in FINISHED and entry.get("inputs") == inputs:
+        if entry and entry.get("status") in (Status.DONE, Status.UNCHANGED) and entry.get("inputs") == inputs:
             return entry
         return None
 
@@ -62,9 +61,9 @@ class Journal:
     def facts(self) -> dict:
         return self.data.setdefault("facts", {})
 
-    def record(self, flow: str, status: str, inputs: str, summary: str, verified: dict, run_dir: Path) -> None:
+    def record(self, flow: str, status: Status, inputs: str, summary: str, verified: dict, run_dir: Path) -> None:
         self.data["flows"][flow] = {
-            "status": status, "inputs": inputs, "summary": summary, "verified": verified,
+            "status": status.value, "inputs": inputs, "summary": summary, "verified": verified,
             "run_dir": str(run_dir), "at": datetime.now().isoformat(timespec="seconds"),
         }
         self.save()

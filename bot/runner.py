@@ -20,64 +20,26 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from . import report
 from .browser import BrowserSession
 from .config import BotConfig
-from .errors import (EXIT_FLOW_FAILED, EXIT_MISMATCH, EXIT_OK, EXIT_REFUSED, BotError, FlowFailed, Refused, SiteNotReady,
-                     VerificationMismatch)
+from .errors import BotError, FlowFailed, Refused, SiteNotReady, VerificationMismatch
 from .console import Console
-from .flow import Flow, RunContext
-from .journal import FINISHED, Journal, fingerprint
+from .flow import Flow, RunContext, RunOptions
+from .inputs import copy_inputs
+from .journal import Journal, fingerprint
+from .results import FlowResult, RunReport
+from .status import ExitStatus, Status
 from .lock import SchoolLock
 from .retry import wait_before_retry
 from .tls import accepted_certificates
 from .secrets import redact, take_environment_passwords
 
-FAILED = "failed"
-MISMATCH = "mismatch"
-SKIPPED = "skipped"
-REFUSED = "refused"   # the flow read the site, found it could not go on, and wrote nothing
-
-
 @dataclass
-class FlowResult:
-    name: str
-    title: str
-    status: str
+class Attempt:
+    """One run + verification of a flow."""
+    status: Status
     summary: str
-    duration_s: float
     details: dict = field(default_factory=dict)
     counts: dict = field(default_factory=dict)
-    screenshot: str | None = None
-    labels: dict = field(default_factory=dict)
-
-
-@dataclass
-class RunReport:
-    school: str
-    run_dir: Path
-    title: str = ""
-    flows: list[FlowResult] = field(default_factory=list)
-    started_at: str = field(default_factory=lambda: datetime.now().isoformat(timespec="seconds"))
-    finished_at: str = ""
-    write_failures: list[str] = field(default_factory=list)   # what could not be written on this machine
-
-    @property
-    def status(self) -> str:
-        for status in (FAILED, MISMATCH, REFUSED):
-            if any(f.status == status for f in self.flows):
-                return status
-        return "success"
-
-    @property
-    def exit_code(self) -> int:
-        code = {FAILED: EXIT_FLOW_FAILED, MISMATCH: EXIT_MISMATCH, REFUSED: EXIT_REFUSED}.get(self.status, EXIT_OK)
-        return EXIT_FLOW_FAILED if self.write_failures and code == EXIT_OK else code
-
-    @property
-    def counts(self) -> dict:
-        total: dict = {}
-        for result in self.flows:
-            for key, value in result.counts.items():
-                total[key] = total.get(key, 0) + value
-        return total
+    transient: bool = False   # a passing fault: the flow may be run again from its start
 
 
 MIB = 1024 * 1024
@@ -113,22 +75,9 @@ def new_run_dir(config: BotConfig, school_id: str) -> Path:
     return run_dir
 
 
-@dataclass
-class RunOptions:
-    headed: bool = False
-    slow_mo_ms: int | None = None
-    mode: str | None = None            # import display mode imposed on SACoche's wizard
-    skip_finished: bool = False        # full-onboarding: skip flows the journal says are done
-    force: bool = False                # … unless forced
-    step_mode: str | None = None       # None, "flow" or "fine"
-    trace: bool = True
-    video: bool = False
-    quiet: bool = False
-
-
 def preflight(ctx: RunContext, flows: Sequence[Flow]) -> None:
     """Everything that can refuse the run without a browser: secrets first, then inputs."""
-    for site in dict.fromkeys(site for flow in flows for site in flow.sites):
+    for site in dict.fromkeys(site for flow in flows for site in flow.needed_sites(ctx)):
         ctx.password(site)
     for flow in flows:
         flow.preflight(ctx)
@@ -162,8 +111,7 @@ def _run_locked(config: BotConfig, school_id: str, flows: Sequence[Flow], option
 
 def _run_in(run_dir: Path, journal: Journal, config: BotConfig, school_id: str, flows: Sequence[Flow],
             options: RunOptions, console: Console) -> RunReport:
-    ctx = RunContext(config=config, school_id=school_id, run_dir=run_dir, say=console.say,
-                     options={"mode": options.mode} if options.mode else {},
+    ctx = RunContext(config=config, school_id=school_id, run_dir=run_dir, say=console.say, options=options,
                      planned=[flow.name for flow in flows], remembered=journal.facts, console=console,
                      persist=journal.save)
     run = RunReport(school=school_id, run_dir=run_dir, title=ctx.school.name)
@@ -173,7 +121,7 @@ def _run_in(run_dir: Path, journal: Journal, config: BotConfig, school_id: str, 
                 if options.skip_finished and not options.force else None)
         if done:
             run.flows.append(FlowResult(
-                name=flow.name, title=flow.title, status=SKIPPED, duration_s=0.0,
+                name=flow.name, title=flow.title, status=Status.SKIPPED, duration_s=0.0,
                 summary=f"Déjà fait le {done['at'].replace('T', ' à ')}, entrées inchangées : étape sautée "
                         f"(--force pour la refaire). {done.get('summary', '')}".strip(),
                 details={"skipped_reason": "déjà faite, entrées inchangées", "verified": done.get("verified", {})},
@@ -181,6 +129,7 @@ def _run_in(run_dir: Path, journal: Journal, config: BotConfig, school_id: str, 
         else:
             to_run.append(flow)
     preflight(ctx, to_run)
+    run.inputs = copy_inputs(run_dir, [(flow.title, flow.inputs(ctx)) for flow in to_run])
     # Certificates are checked before any click (a refusal touches nothing on either site).
     accepted = accepted_certificates(config.sites) if to_run else []
     video_dir = run_dir / "video" if options.video else None
@@ -197,6 +146,7 @@ def _run_in(run_dir: Path, journal: Journal, config: BotConfig, school_id: str, 
             console.flow(number, len(flows), flow.title, page=ctx.page)
             session.start_trace_chunk(f"{number:02d} {flow.title}")
             result = _run_one(ctx, flow, number)
+            _point_to_copies(result, run)
             # Taken after the run, so that what a flow produced for itself (the ENT export)
             # counts as its input next time.
             inputs = fingerprint(flow.inputs(ctx))
@@ -205,12 +155,12 @@ def _run_in(run_dir: Path, journal: Journal, config: BotConfig, school_id: str, 
                 result.details["trace"] = trace.name
             run.flows.append(result)
             try:
-                journal.record(flow.name, result.status, inputs if result.status in FINISHED else "",
+                journal.record(flow.name, result.status, inputs if result.status.finished else "",
                                result.summary, result.details.get("verified", {}), run_dir)
             except OSError as exc:
                 _local_write_failed(result, "le journal de l'école", exc)
             console.say(f"    → {result.summary}")
-            if result.status in (FAILED, MISMATCH, REFUSED):
+            if result.status.went_wrong:
                 break   # later flows build on this one
     run.finished_at = datetime.now().isoformat(timespec="seconds")
     for write, what in ((journal.save, "le journal de l'école"),
@@ -227,7 +177,7 @@ def _run_in(run_dir: Path, journal: Journal, config: BotConfig, school_id: str, 
 
 def _local_write_failed(result: "FlowResult", what: str, exc: OSError) -> None:
     """A write on this machine failed after the flow: the run stops there, cleanly."""
-    result.status = FAILED
+    result.status = Status.FAILED
     result.summary = (f"{result.summary} — mais impossible d'écrire {what} sur ce poste ({exc.strerror or exc}) : "
                       "disque plein ou dossier protégé ?")
     result.details["what_to_do"] = ("Libérez de la place ou rendez le dossier accessible en écriture, puis relancez "
@@ -242,82 +192,81 @@ def _run_one(ctx: RunContext, flow: Flow, number: int) -> FlowResult:
     started = time.monotonic()
     attempts = ctx.config.browser.retries + 1
     notes = []
+    ctx.shown_page = None
     for attempt in range(1, attempts + 1):
-        status, summary, details, counts, transient = _attempt(ctx, flow)
-        if status not in (FAILED,) or not transient or attempt == attempts:
+        result = _attempt(ctx, flow)
+        if result.status is not Status.FAILED or not result.transient or attempt == attempts:
             break
         waited = wait_before_retry(attempt)
-        notes.append(f"Essai {attempt} en échec ({summary}) ; nouvel essai depuis le début après {waited:.0f} s.")
+        notes.append(f"Essai {attempt} en échec ({result.summary}) ; nouvel essai depuis le début après {waited:.0f} s.")
         ctx.say(f"    ↻ {notes[-1]}")
-    if notes:
-        details.setdefault("notes", [])
-        details["notes"] = [*notes, *details["notes"]]
-    if status in (FAILED, MISMATCH, REFUSED):
-        details.setdefault("what_to_do", what_to_do(status, transient, attempt))
-    shot_name = f"{number:02d}-{flow.name}{'' if status not in (FAILED, MISMATCH, REFUSED) else '-echec'}.png"
+    details = result.details
+    # A note said twice (by a retried attempt, or by two readings of one page) is shown once.
+    details["notes"] = list(dict.fromkeys([*notes, *details.get("notes", [])]))
+    if not details["notes"]:
+        del details["notes"]
+    if result.status.went_wrong:
+        details.setdefault("what_to_do", result.status.advice(result.transient, attempt))
+    shot_name = f"{number:02d}-{flow.name}{'-echec' if result.status.went_wrong else ''}.png"
     screenshot = None
     try:
-        ctx.page.screenshot(path=str(ctx.artifact_path(shot_name)), full_page=True)
+        # The page the flow said shows its result (the SSO check: SACoche's page), else the main one.
+        (ctx.shown_page or ctx.page).screenshot(path=str(ctx.artifact_path(shot_name)), full_page=True)
         screenshot = shot_name
     except (PlaywrightError, OSError):
         pass   # a dead page must not hide the flow's own result
-    return FlowResult(name=flow.name, title=flow.title, status=status, summary=redact(summary),
+    return FlowResult(name=flow.name, title=flow.title, status=result.status, summary=redact(result.summary),
                       duration_s=round(time.monotonic() - started, 2), details=details,
-                      counts=counts, screenshot=screenshot, labels=flow.report_labels)
+                      counts=result.counts, screenshot=screenshot, labels=flow.report_labels)
 
 
-def what_to_do(status: str, transient: bool, attempts: int) -> str:
-    """The French advice shown with a failed step: the cause is in its summary."""
-    if status == REFUSED:
-        return ("Rien n'a été écrit sur le site : corrigez la cause indiquée (dans SACoche ou dans la configuration), "
-                "puis relancez la même commande ; elle reprend à cette étape.")
-    if status == MISMATCH:
-        return ("Le site n'a pas gardé ce que le bot a fait : vérifiez à la main la page indiquée, puis relancez "
-                "la même commande (elle reprend à cette étape).")
-    if transient:
-        return (f"Panne passagère du site qui a duré malgré {attempts} essai(s) : relancez la même commande plus "
-                "tard ; elle reprend à cette étape, sans rien créer en double.")
-    return "Corrigez la cause indiquée, puis relancez la même commande : elle reprend à cette étape."
+def _point_to_copies(result: FlowResult, run: RunReport) -> None:
+    """A detail naming an input file names its copy in the run folder: the original may be a
+    temporary folder gone by the time someone reads the report."""
+    copies = {item.source: item.copied for item in run.inputs if item.copied}
+    for key, value in list(result.details.items()):
+        if isinstance(value, str) and value in copies:
+            result.details[key] = copies[value]
 
 
-def _attempt(ctx: RunContext, flow: Flow) -> tuple[str, str, dict, dict, bool]:
-    """One run + verification: (status, summary, details, counts, transient)."""
+def _attempt(ctx: RunContext, flow: Flow) -> Attempt:
     try:
         outcome = flow.run(ctx)
         verified = flow.verify(ctx, outcome)   # may complete the outcome with what it read
-        details = {**outcome.details, "verified": verified}
-        return outcome.status, outcome.summary, details, dict(outcome.counts), False
+        return Attempt(outcome.status, outcome.summary, {**outcome.details, "verified": verified}, dict(outcome.counts))
     except VerificationMismatch as exc:
-        return MISMATCH, f"Vérification en échec : {exc.message}", {}, {}, False
+        return Attempt(Status.MISMATCH, f"Vérification en échec : {exc.message}")
     except FlowFailed as exc:
-        return FAILED, exc.message, {}, {}, exc.transient
+        return Attempt(Status.FAILED, exc.message, transient=exc.transient)
     except SiteNotReady as exc:
-        return REFUSED, exc.message, {}, {}, False
+        return Attempt(Status.REFUSED, exc.message)
     except BotError as exc:
-        return FAILED, exc.message, {}, {}, False
+        return Attempt(Status.FAILED, exc.message)
     except PlaywrightTimeout as exc:
-        return FAILED, ("Délai dépassé en attendant la page (site lent ou page différente de celle "
-                        f"attendue) : {_first_line(exc)}{_awaited(exc)}"), {}, {}, True
+        return Attempt(Status.FAILED, ("Délai dépassé en attendant la page (site lent ou page différente de celle "
+                                       f"attendue) : {_first_line(exc)}{_awaited(exc)}"), transient=True)
     except PlaywrightError as exc:
         if "net::ERR_CERT" in str(exc):
             # A certificate the browser refuses is no passing fault: never retried nor ignored.
-            return FAILED, (f"Certificat TLS refusé par le navigateur : {_first_line(exc)} ; vérifiez l'adresse du "
-                            "site, ou autorisez explicitement son certificat auto-signé (voir le README)."), {}, {}, False
+            return Attempt(Status.FAILED, (f"Certificat TLS refusé par le navigateur : {_first_line(exc)} ; vérifiez "
+                                           "l'adresse du site, ou autorisez explicitement son certificat auto-signé "
+                                           "(voir le README)."))
         # net::ERR_… : the server went away or the network broke; anything else is not passing.
-        return FAILED, f"Erreur du navigateur : {_first_line(exc)}", {}, {}, "net::ERR_" in str(exc)
+        return Attempt(Status.FAILED, f"Erreur du navigateur : {_first_line(exc)}", transient="net::ERR_" in str(exc))
     except AssertionError as exc:
         if not _from_playwright_expect(exc):
             return _internal_error(ctx, flow, exc)
         # Playwright's expect(): a page state that did not come in time (or a dead browser).
         closed = "has been closed" in str(exc)
         what = "le navigateur s'est fermé" if closed else "l'état attendu de la page n'est pas venu à temps"
-        return FAILED, f"Erreur du navigateur : {what} ({_first_line(exc)}){_awaited(exc)}", {}, {}, not closed
+        return Attempt(Status.FAILED, f"Erreur du navigateur : {what} ({_first_line(exc)}){_awaited(exc)}",
+                       transient=not closed)
     except OSError as exc:
         # The sites are reached through the browser: an OSError here is this machine's disk.
-        return FAILED, (f"Écriture impossible sur ce poste ({exc.strerror or exc}"
-                        f"{f' : {exc.filename}' if exc.filename else ''}) : disque plein ou dossier protégé ?"), \
-            {"what_to_do": "Libérez de la place ou corrigez les droits du dossier, puis relancez la même commande."}, \
-            {}, False
+        return Attempt(Status.FAILED, (f"Écriture impossible sur ce poste ({exc.strerror or exc}"
+                                       f"{f' : {exc.filename}' if exc.filename else ''}) : disque plein ou dossier protégé ?"),
+                       {"what_to_do": "Libérez de la place ou corrigez les droits du dossier, puis relancez la même "
+                                      "commande."})
     except Exception as exc:   # a bug of the bot: this school's failure, never a passing fault
         return _internal_error(ctx, flow, exc)
 
@@ -332,7 +281,7 @@ def _from_playwright_expect(exc: AssertionError) -> bool:
 INTERNAL_LOG = "erreur-interne.log"
 
 
-def _internal_error(ctx: RunContext, flow: Flow, exc: BaseException) -> tuple[str, str, dict, dict, bool]:
+def _internal_error(ctx: RunContext, flow: Flow, exc: BaseException) -> Attempt:
     """An unexpected error is the bot's own bug: the step fails (exit 3, no retry), its
     traceback goes to a log file in the run folder (redacted), never to the screen."""
     text = redact("".join(traceback.format_exception(exc)))
@@ -342,10 +291,10 @@ def _internal_error(ctx: RunContext, flow: Flow, exc: BaseException) -> tuple[st
         with path.open("a", encoding="utf-8") as log:
             log.write(f"--- {datetime.now().isoformat(timespec='seconds')} étape {flow.name}\n{text}\n")
         logged = f" ; détails techniques dans {path}"
-    return FAILED, (f"Erreur interne du bot ({exc.__class__.__name__}) pendant l'étape : signalez-la à l'équipe "
-                    f"du bot avec le rapport{logged}."), {
+    return Attempt(Status.FAILED, (f"Erreur interne du bot ({exc.__class__.__name__}) pendant l'étape : signalez-la "
+                                   f"à l'équipe du bot avec le rapport{logged}."), {
         "what_to_do": "Erreur du bot lui-même, pas du site : transmettez le dossier de l'exécution à l'équipe du bot. "
-                      "Relancer la même commande reprend à cette étape."}, {}, False
+                      "Relancer la même commande reprend à cette étape."})
 
 
 def _awaited(exc: Exception) -> str:
@@ -367,12 +316,12 @@ class SchoolOutcome:
     failed: str = ""     # an internal error outside any step
 
     @property
-    def status(self) -> str:
-        return self.run.status if self.run else FAILED if self.failed else "refused"
+    def status(self) -> Status:
+        return self.run.status if self.run else Status.FAILED if self.failed else Status.REFUSED
 
     @property
-    def exit_code(self) -> int:
-        return self.run.exit_code if self.run else EXIT_FLOW_FAILED if self.failed else EXIT_REFUSED
+    def exit_code(self) -> ExitStatus:
+        return self.run.exit_code if self.run else ExitStatus.FLOW_FAILED if self.failed else ExitStatus.REFUSED
 
 
 def _school_crash_log(config: BotConfig, school_id: str, exc: BaseException) -> Path | None:

@@ -549,7 +549,7 @@ def class_key(code: str) -> str:
 
 def expected_counts(data: SchoolData) -> dict:
     """What the import of these files should give, by the rules of import-files.md (same keys as
-    bot.files.FilesSummary.counts())."""
+    schoolfiles.FilesSummary.counts())."""
     kept = [m for m in data.staff if m.fonction in KEPT_FUNCTIONS]
     by_profile: dict[str, int] = {}
     for member in kept:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import sys
 import tempfile
 from pathlib import Path
+from typing import Sequence
 
 import keyring
 from keyring.backend import KeyringBackend
 
 from bot import report
 from bot.config import load_config
+from bot.flow import Flow
 from bot.runner import RunOptions, run_school
 from bot.secrets import redact, set_password
 
@@ -50,9 +52,8 @@ def demo_overrides(sims: Simulators, files: dict, checkers: list[str], state_dir
                                                 "sso_check": [{"login": login} for login in checkers]}}}
 
 
-def run_demo(options: RunOptions | None = None, want_json: bool = False) -> int:
-    """The full onboarding of the demo school (every flow, in the guide's order)."""
-    from flows import FLOWS
+def run_demo(flows: Sequence[Flow], options: RunOptions | None = None, want_json: bool = False) -> int:
+    """The full onboarding of the demo school (every flow given, in the guide's order)."""
     options = options or RunOptions()
 
     def say(message: str) -> None:
@@ -71,6 +72,6 @@ def run_demo(options: RunOptions | None = None, want_json: bool = False) -> int:
         set_password(school, "ent", DEMO_ENT_ADMIN[1])
         for login in checkers:
             set_password(school, f"sso:{login}", demo_password(login))
-        run = run_school(config, school, FLOWS, options)
+        run = run_school(config, school, flows, options)
     print(report.to_json(run) if want_json else report.to_text(run))
     return run.exit_code

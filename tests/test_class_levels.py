@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.files.models import Division, ElevesFile, Group, SourceInfo, StsFile, Student
+from schoolfiles.models import Division, ElevesFile, Group, SourceInfo, StsFile, Student
 from conftest import sim_state
 from flows.sacoche.levels import level_for_code, level_for_mef, plan_levels
 

@@ -15,8 +15,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 from bot import report
 from bot.config import load_config
-from bot.errors import EXIT_FLOW_FAILED
-from bot.flow import UNCHANGED, Flow, Outcome, RunContext
+from bot.status import ExitStatus, Status
+from bot.flow import Flow, Outcome, RunContext
 from bot.runner import RunOptions, run_school, run_schools
 from conftest import REPO, sim_state
 from flows.sacoche.auth_mode import SacocheAuthMode
@@ -45,7 +45,7 @@ class Faulty(Flow):
         ctx.page.goto(ctx.site_url("sacoche"))
         if ctx.school_id == self.school:
             raise self.error
-        return Outcome(UNCHANGED, "Rien à faire.")
+        return Outcome(Status.UNCHANGED, "Rien à faire.")
 
     def verify(self, ctx: RunContext, outcome: Outcome) -> dict:
         return {}
@@ -72,7 +72,7 @@ def test_one_schools_bug_fails_that_school_only_with_its_report_and_log(config, 
     by_school = {o.school: o for o in outcomes}
     assert by_school["123"].status == "success" and by_school["125"].status == "success"
     failed = by_school["124"]
-    assert failed.exit_code == EXIT_FLOW_FAILED
+    assert failed.exit_code == ExitStatus.FLOW_FAILED
     step = failed.run.flows[-1]
     assert step.status == "failed" and "Erreur interne du bot (KeyError)" in step.summary
     run_dir = Path(failed.run.run_dir)
@@ -90,7 +90,7 @@ def test_one_schools_bug_fails_that_school_only_with_its_report_and_log(config, 
 def test_a_bare_assert_in_a_step_is_a_bug_not_a_passing_fault(config, capfd):
     flow = Faulty("123", AssertionError("impossible"))
     run = in_thread(run_school, config, "123", [flow], RunOptions(quiet=True))
-    assert flow.runs == 1 and run.exit_code == EXIT_FLOW_FAILED
+    assert flow.runs == 1 and run.exit_code == ExitStatus.FLOW_FAILED
     assert "Erreur interne du bot (AssertionError)" in run.flows[0].summary
     assert not run.flows[0].details.get("notes")          # no "Essai 1 en échec … nouvel essai"
     assert "Traceback" not in "".join(capfd.readouterr())
@@ -99,14 +99,14 @@ def test_a_bare_assert_in_a_step_is_a_bug_not_a_passing_fault(config, capfd):
 def test_a_full_disk_during_a_step_or_for_the_report_ends_cleanly_journal_intact(config, monkeypatch):
     flow = Faulty("123", OSError(errno.ENOSPC, "No space left on device", "/var/recordings/x.png"))
     run = in_thread(run_school, config, "123", [flow], RunOptions(quiet=True))
-    assert run.exit_code == EXIT_FLOW_FAILED and flow.runs == 1
+    assert run.exit_code == ExitStatus.FLOW_FAILED and flow.runs == 1
     assert run.flows[0].summary.startswith("Écriture impossible sur ce poste (No space left on device")
 
     def full(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")
     monkeypatch.setattr(report, "write_json", full)
     ok = in_thread(run_school, config, "123", [SacocheAuthMode()], RunOptions(quiet=True))
-    assert ok.flows[0].status == "done" and ok.exit_code == EXIT_FLOW_FAILED
+    assert ok.flows[0].status == "done" and ok.exit_code == ExitStatus.FLOW_FAILED
     assert ok.write_failures == ["le rapport report.json : No space left on device"]
     journal = json.loads((Path(config.paths.state_dir) / "journal" / "123.json").read_text())
     assert journal["flows"]["sacoche-auth-mode"]["status"] == "done"

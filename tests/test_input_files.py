@@ -18,7 +18,7 @@ import yaml
 
 from bot.config import load_config
 from bot.errors import Refused
-from bot.files import FilesSummary, check_school_files, school_year
+from schoolfiles import FilesSummary, check_school_files, school_year
 from sim.datagen import (SchoolSpec, TRAPS, expected_counts, generate_school, write_eleves, write_responsables,
                          write_school_files, write_sts, write_zip)
 

@@ -4,28 +4,29 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.files.ent_csv import read_ent_csv
-from bot.flow import UNCHANGED, Flow, Outcome, RunContext
+from schoolfiles.ent_csv import read_ent_csv
+from bot.flow import Outcome, RunContext, Status
 
-from .common import ENT_CSV_FACT, ent_admin_site, ent_labels
+from .common import ENT_CSV_FACT, EntFlow, ent_admin_site
 
 
-class EntAccountsExport(Flow):
+class EntAccountsExport(EntFlow):
     report_labels = {"counts": {"ent_accounts": "comptes dans l'extraction de l'ENT"},
                      "details": {"file": "Extraction enregistrée", "encoding": "Encodage", "title": "Titre"}}
     # Retry-safe: read-only on the ENT.
     name = "ent-accounts-export"
     title = "ENT : extraction CSV complète des identifiants"
-    sites = ("ent",)
 
-    def preflight(self, ctx: RunContext) -> None:
-        ent_labels(ctx)   # a wrong pack name or override key is refused before any click
+    def manual_steps(self, ctx: RunContext) -> list[str]:
+        return ["Télécharger l'extraction des comptes de l'ENT (tous les profils) au format attendu par le connecteur "
+                f"SACoche « {ctx.school.ent_connector} », puis l'indiquer sous schools.{ctx.school_id}.files.ent et "
+                "relancer l'import des identifiants (sacoche-ent-ids)."]
 
     def inputs(self, ctx: RunContext) -> dict:
         saved = ctx.recall(ENT_CSV_FACT)
         return {"ent": ctx.site_url("ent"), "export": Path(saved) if saved else None}
 
-    def run(self, ctx: RunContext) -> Outcome:
+    def run_on_ent(self, ctx: RunContext) -> Outcome:
         ctx.step("connexion à l'ENT, Administration des comptes, Rechercher, Extraction CSV")
         site = ent_admin_site(ctx)
         notes: list[str] = []
@@ -35,12 +36,12 @@ class EntAccountsExport(Flow):
         ctx.remember(ENT_CSV_FACT, str(path))
         profiles = ", ".join(f"{count} {profile}" for profile, count in export.by_profile.items())
         # Read-only on the ENT: nothing there was changed, whatever the file holds.
-        return Outcome(UNCHANGED, f"Extraction téléchargée : {len(export.accounts)} comptes ({profiles}) ; "
+        return Outcome(Status.UNCHANGED, f"Extraction téléchargée : {len(export.accounts)} comptes ({profiles}) ; "
                              "rien n'a été modifié sur l'ENT.",
                        details={"file": str(path), "encoding": export.encoding, "title": export.title,
                                 "notes": notes},
                        counts={"ent_accounts": len(export.accounts)})
 
-    def verify(self, ctx: RunContext, outcome: Outcome) -> dict:
+    def verify_on_ent(self, ctx: RunContext, outcome: Outcome) -> dict:
         export = read_ent_csv(ctx.recall(ENT_CSV_FACT))   # the file as saved on disk
         return {"comptes": len(export.accounts), "par profil": export.by_profile}

@@ -1,9 +1,22 @@
-"""What the ENT flows share: the site with its wording, for the school's ENT administrator."""
+"""What the ENT flows share: the ENT family a school's ENT belongs to, the site with its
+wording, and, for an ENT the bot does not know, the steps left to a person."""
 from __future__ import annotations
 
-from bot.flow import RunContext
+from bot.flow import Flow, Outcome, RunContext, Status
 
 from .pages import EntSite, load_labels
+
+# The ENT families whose pages the bot knows; each is driven with a label pack (packs/).
+# Adding one: its page object and pack, and its name here.
+ENT_FAMILIES = ("esup_montpellier",)
+ENT_CSV_FACT = "ent_accounts_csv"
+MANUAL = object()   # an outcome's data: the steps were left to a person
+
+
+def ent_family(ctx: RunContext) -> str | None:
+    """The school's ENT family, when the bot knows its pages."""
+    family = ctx.school.ent_family or ctx.school.ent_connector
+    return family if family in ENT_FAMILIES else None
 
 
 def ent_labels(ctx: RunContext) -> dict:
@@ -17,4 +30,41 @@ def ent_admin_site(ctx: RunContext) -> EntSite:
     return site
 
 
-ENT_CSV_FACT = "ent_accounts_csv"
+class EntFlow(Flow):
+    """A step on the ENT's own pages. For an ENT outside ENT_FAMILIES it touches nothing, needs
+    no ENT password, and lists what a person must do on that ENT instead."""
+    sites = ("ent",)
+
+    def manual_steps(self, ctx: RunContext) -> list[str]:
+        raise NotImplementedError
+
+    def preflight_on_ent(self, ctx: RunContext) -> None:
+        ent_labels(ctx)   # a wrong pack name or override key is refused before any click
+
+    def run_on_ent(self, ctx: RunContext) -> Outcome:
+        raise NotImplementedError
+
+    def verify_on_ent(self, ctx: RunContext, outcome: Outcome) -> dict:
+        raise NotImplementedError
+
+    def needed_sites(self, ctx: RunContext) -> tuple[str, ...]:
+        return self.sites if ent_family(ctx) else ()
+
+    def preflight(self, ctx: RunContext) -> None:
+        if ent_family(ctx):
+            self.preflight_on_ent(ctx)
+
+    def run(self, ctx: RunContext) -> Outcome:
+        if ent_family(ctx):
+            return self.run_on_ent(ctx)
+        which = ctx.school.ent_family or ctx.school.ent_connector
+        return Outcome(Status.UNCHANGED, f"ENT « {which} » : le robot ne connaît pas ses pages ; rien n'y a été fait, "
+                                         "étape à faire à la main (voir « À faire à la main »).",
+                       details={"by_hand": [{"label": f"Sur l'ENT ({which}), à faire à la main",
+                                             "items": self.manual_steps(ctx)}]},
+                       data=MANUAL)
+
+    def verify(self, ctx: RunContext, outcome: Outcome) -> dict:
+        if outcome.data is MANUAL:
+            return {}
+        return self.verify_on_ent(ctx, outcome)

@@ -6,9 +6,9 @@ from __future__ import annotations
 import re
 
 from bot.errors import VerificationMismatch
-from bot.flow import DONE, UNCHANGED, Flow, Outcome, RunContext
+from bot.flow import Outcome, RunContext, Status
 
-from .common import ent_admin_site, ent_labels
+from .common import EntFlow, ent_admin_site
 
 BASE_IN_URL = re.compile(r"[?&]base=(\d+)")
 
@@ -17,34 +17,34 @@ def bases_shown(text: str) -> list[str]:
     return BASE_IN_URL.findall(text)
 
 
-class EntSacocheLink(Flow):
+class EntSacocheLink(EntFlow):
     report_labels = {"details": {"bases_before": "Bases avant l'étape", "ent_status": "Message de l'ENT"}}
     # Retry-safe: the same number saved again leaves the same link.
     name = "ent-sacoche-link"
     title = "ENT : lien « SACoche » vers l'établissement (base=)"
-    sites = ("ent",)
 
-    def preflight(self, ctx: RunContext) -> None:
-        ent_labels(ctx)
+    def manual_steps(self, ctx: RunContext) -> list[str]:
+        return [f"Dans l'administration de l'ENT, configurer le lien de l'application externe « SACoche » de "
+                f"l'établissement avec l'adresse de SACoche suivie de « ?base={ctx.school_id} »."]
 
     def inputs(self, ctx: RunContext) -> dict:
         return {"ent": ctx.site_url("ent"), "base": ctx.school_id}
 
-    def run(self, ctx: RunContext) -> Outcome:
+    def run_on_ent(self, ctx: RunContext) -> Outcome:
         ctx.step("Applications externes, page de « SACoche », configuration du lien")
         site = ent_admin_site(ctx)
         site.open_link_configuration()
         before = bases_shown(site.page_text())
         if before and set(before) == {ctx.school_id}:
-            return Outcome(UNCHANGED, f"Le lien « SACoche » pointe déjà sur base={ctx.school_id} "
+            return Outcome(Status.UNCHANGED, f"Le lien « SACoche » pointe déjà sur base={ctx.school_id} "
                                       f"({len(before)} structure(s)) : rien à changer.",
                            details={"bases_before": before})
         ctx.step(f"tout sélectionner, Modifier un ensemble de liens, base={ctx.school_id}, Valider, Enregistrer")
         status = site.configure_base(ctx.school_id)
-        return Outcome(DONE, f"Lien « SACoche » configuré avec base={ctx.school_id} ({status}).",
+        return Outcome(Status.DONE, f"Lien « SACoche » configuré avec base={ctx.school_id} ({status}).",
                        details={"bases_before": before, "ent_status": status})
 
-    def verify(self, ctx: RunContext, outcome: Outcome) -> dict:
+    def verify_on_ent(self, ctx: RunContext, outcome: Outcome) -> dict:
         site = ent_admin_site(ctx)
         site.open_link_configuration()   # reopened: what the ENT stored, not what was typed
         text = site.page_text()

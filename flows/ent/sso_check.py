@@ -7,11 +7,11 @@ from __future__ import annotations
 import unicodedata
 
 from bot.errors import FlowFailed, Refused, VerificationMismatch
-from bot.files.ent_csv import read_ent_csv
-from bot.flow import UNCHANGED, Flow, Outcome, RunContext
+from schoolfiles.ent_csv import read_ent_csv
+from bot.flow import Outcome, RunContext, Status
 
 from ..sacoche.pages import SsoLanding   # SACoche's side of the check
-from .common import ENT_CSV_FACT, ent_labels
+from .common import ENT_CSV_FACT, EntFlow, ent_labels
 from .pages import EntSite
 
 
@@ -26,7 +26,7 @@ def normal(text: str) -> list[str]:
     return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)).upper().split()
 
 
-class SsoCheck(Flow):
+class SsoCheck(EntFlow):
     report_labels = {"details": {"results": "Résultats", "login": "Identifiant ENT", "identified": "Identifié",
                                  "user": "Utilisateur", "profile": "Profil", "profile_type": "Type de profil",
                                  "language": "Langue", "url": "Adresse",
@@ -36,11 +36,15 @@ class SsoCheck(Flow):
     title = "Vérification : un utilisateur de l'ENT clique sur « SACoche » et est connecté"
     sites = ()
 
+    def manual_steps(self, ctx: RunContext) -> list[str]:
+        return ["Avec un compte ENT d'enseignant, d'élève et de parent : se connecter à l'ENT, cliquer sur « SACoche » "
+                "dans le Bureau, et vérifier que SACoche affiche la bonne personne."]
+
     def inputs(self, ctx: RunContext) -> dict:
         return {"users": [u.login for u in ctx.school.sso_check], "sacoche": ctx.site_url("sacoche"),
                 "ent": ctx.site_url("ent")}
 
-    def preflight(self, ctx: RunContext) -> None:
+    def preflight_on_ent(self, ctx: RunContext) -> None:
         ent_labels(ctx)
         if not ctx.school.sso_check:
             raise Refused(f"Aucun compte ENT de vérification : indiquez sous schools.{ctx.school_id}.sso_check "
@@ -49,7 +53,7 @@ class SsoCheck(Flow):
         for user in ctx.school.sso_check:
             ctx.password(f"sso:{user.login}")
 
-    def run(self, ctx: RunContext) -> Outcome:
+    def run_on_ent(self, ctx: RunContext) -> Outcome:
         results = []
         for user in ctx.school.sso_check:
             ctx.step(f"{user.login} se connecte à l'ENT et clique sur « SACoche » dans le Bureau")
@@ -57,6 +61,7 @@ class SsoCheck(Flow):
             ent = EntSite(page, ctx.site_url("ent"), ent_labels(ctx))
             ent.log_in(user.login, ctx.password(f"sso:{user.login}"))
             landed = ent.open_sacoche_from_desktop()
+            ctx.show(landed)   # the report shows SACoche's page, not the ENT's
             landing = SsoLanding(landed).who_is_logged_in()
             if not landing["identified"] and EntSite(landed, ctx.site_url("ent"), ent_labels(ctx)).shows_login_form():
                 raise FlowFailed(f"La session ENT de {user.login} a expiré avant le retour vers SACoche "
@@ -67,13 +72,12 @@ class SsoCheck(Flow):
                 raise FlowFailed(f"SACoche n'a pas pu valider auprès de l'ENT la connexion de {user.login} : "
                                  f"{landing['message']}", transient=True)
             results.append({"login": user.login, **landing})
-        ctx.facts["sso_results"] = results
         ok = sum(1 for r in results if r["identified"])
-        return Outcome(UNCHANGED, f"{ok}/{len(results)} utilisateur(s) de l'ENT connecté(s) à SACoche par le Bureau ; "
-                             "rien n'a été modifié.", details={"results": results})
+        return Outcome(Status.UNCHANGED, f"{ok}/{len(results)} utilisateur(s) de l'ENT connecté(s) à SACoche par le Bureau ; "
+                             "rien n'a été modifié.", details={"results": results}, data=results)
 
-    def verify(self, ctx: RunContext, outcome: Outcome) -> dict:
-        results = ctx.facts["sso_results"]
+    def verify_on_ent(self, ctx: RunContext, outcome: Outcome) -> dict:
+        results = outcome.data
         accounts = {}
         csv_path = ctx.recall(ENT_CSV_FACT) or ctx.school.files.ent
         if csv_path:

@@ -2,10 +2,10 @@
 connector (menu Mode d'identification / Connecteur ENT)."""
 from __future__ import annotations
 
-from bot.errors import FlowFailed, VerificationMismatch
-from bot.flow import DONE, UNCHANGED, Flow, Outcome, RunContext
+from bot.errors import FlowFailed, Refused, VerificationMismatch
+from bot.flow import Flow, Outcome, RunContext, Status
 
-from .connectors import connector_option
+from .connectors import connector_option, find_connector
 from .pages import ConnexionPage, SacocheSite, is_transient
 
 
@@ -14,7 +14,9 @@ def sacoche_site(ctx: RunContext) -> SacocheSite:
 
 
 class SacocheAuthMode(Flow):
-    report_labels = {"details": {"mode": "Mode", "previous_mode": "Mode précédent",
+    report_labels = {"details": {"mode": "Valeur de l'option du mode", "previous_mode": "Valeur de l'option précédente",
+                                 "mode_label": "Mode", "previous_mode_label": "Mode précédent",
+                                 "cas_server_typed": "Serveur CAS saisi",
                                  "mode_after_reload": "Mode relu après rechargement",
                                  "sso_address": "Adresse SSO affichée par SACoche"}}
     # Retry-safe: saving the same mode twice leaves the same settings.
@@ -26,10 +28,21 @@ class SacocheAuthMode(Flow):
         return connector_option(ctx.school.ent_connector, ctx.school.department)
 
     def preflight(self, ctx: RunContext) -> None:
-        self.wanted_mode(ctx)
+        connector = find_connector(ctx.school.ent_connector, ctx.school.department)
+        server = ctx.school.cas_server
+        where = f"schools.{ctx.school_id}.cas_server"
+        if connector.manual_cas and not (server.host and server.port):
+            raise Refused(f"Le connecteur « perso » (configuration CAS manuelle) demande le serveur CAS : indiquez "
+                          f"{where}.host et {where}.port (et .root si besoin).")
+        if connector.variable_subdomain and not server.subdomain:
+            raise Refused(f"Le connecteur {connector.nom} demande le sous-domaine du serveur CAS de l'établissement : "
+                          f"indiquez {where}.subdomain.")
+        if connector.variable_port and not server.port:
+            raise Refused(f"Le connecteur {connector.nom} demande le port du serveur CAS : indiquez {where}.port.")
 
     def inputs(self, ctx: RunContext) -> dict:
-        return {"sacoche": ctx.site_url("sacoche"), "mode": self.wanted_mode(ctx)}
+        return {"sacoche": ctx.site_url("sacoche"), "mode": self.wanted_mode(ctx),
+                "cas_server": ctx.school.cas_server.model_dump()}
 
     def _open(self, ctx: RunContext) -> ConnexionPage:
         page = ConnexionPage(sacoche_site(ctx))
@@ -41,20 +54,28 @@ class SacocheAuthMode(Flow):
         ctx.step("connexion administrateur, page Mode d'identification / Connecteur ENT")
         page = self._open(ctx)
         current = page.current_mode()
+        shown_wanted, shown_current = page.option_label(wanted), page.option_label(current)
         if current == wanted:
-            return Outcome(UNCHANGED, f"Le mode d'identification est déjà {wanted} : rien à changer.",
-                           details={"mode": wanted})
+            return Outcome(Status.UNCHANGED, f"Le mode d'identification est déjà « {shown_wanted} » : rien à changer.",
+                           details={"mode": wanted, "mode_label": shown_wanted})
         if not page.has_option(wanted):
             raise FlowFailed(f"SACoche ne propose pas le mode {wanted} dans « Mode d'identification » "
                              "(version de SACoche différente ?)")
-        ctx.step(f"choix du connecteur {wanted}, puis « Valider ce mode d'identification »", target=page.submit)
+        ctx.step(f"choix du connecteur « {shown_wanted} », puis « Valider ce mode d'identification »",
+                 target=page.submit)
         page.choose_mode(wanted)
+        connector = find_connector(ctx.school.ent_connector, ctx.school.department)
+        server = ctx.school.cas_server
+        typed = page.fill_cas_server(server.subdomain, server.port, server.host, server.root, connector.manual_cas)
         feedback = page.save()
         if not feedback.ok:
             raise FlowFailed(f"SACoche a refusé le mode {wanted} : {feedback.text}",
                              transient=is_transient(feedback.text))
-        return Outcome(DONE, f"Mode d'identification passé de {current} à {wanted} ({feedback.text}).",
-                       details={"mode": wanted, "previous_mode": current})
+        return Outcome(Status.DONE, f"Mode d'identification passé de « {shown_current} » à « {shown_wanted} » "
+                                    f"({feedback.text}).",
+                       details={"mode": wanted, "previous_mode": current, "mode_label": shown_wanted,
+                                "previous_mode_label": shown_current,
+                                **({"cas_server_typed": typed} if typed else {})})
 
     def verify(self, ctx: RunContext, outcome: Outcome) -> dict:
         wanted = self.wanted_mode(ctx)
@@ -63,5 +84,4 @@ class SacocheAuthMode(Flow):
         if shown != wanted:
             raise VerificationMismatch(f"après rechargement, SACoche affiche le mode {shown} au lieu de {wanted}")
         sso = page.sso_address()
-        ctx.facts["sacoche_sso_address"] = sso
         return {"mode_after_reload": shown, "sso_address": sso}

@@ -7,30 +7,28 @@ adds exactly the levels SACoche lacks, never removes one, and verifies by reload
 from __future__ import annotations
 
 from bot.errors import Refused, SiteNotReady, VerificationMismatch
-from bot.files.checks import check_school_files
-from bot.flow import DONE, UNCHANGED, Flow, Outcome, RunContext
+from schoolfiles.checks import check_school_files
+from bot.flow import Flow, Outcome, RunContext, Status
 
 from .auth_mode import sacoche_site
 from .levels import LevelPlan, compact, official_levels, plan_levels
 from .pages import LevelsPage
 
-PLAN_FACT = "sacoche:level_plan"
-
 
 def school_level_plan(ctx: RunContext) -> LevelPlan:
     """The plan of this run (the files are read once), from the STS-Web and SIECLE files that
     are configured."""
-    plan = ctx.facts.get(PLAN_FACT)
-    if plan is None:
-        files = ctx.school.files
-        wanted = {kind for kind in ("sts", "eleves") if getattr(files, kind) is not None}
-        if not wanted:
-            raise Refused(f"Niveaux de classe : ni schools.{ctx.school_id}.files.sts ni .eleves n'est configuré ; "
-                          "le bot ne peut pas savoir quels niveaux les classes demandent.")
-        summary = check_school_files(ctx.config, ctx.school_id, only=wanted)
-        plan = plan_levels(summary.sts, summary.eleves)
-        ctx.facts[PLAN_FACT] = plan
-    return plan
+    return ctx.once(_plan_from_files)
+
+
+def _plan_from_files(ctx: RunContext) -> LevelPlan:
+    files = ctx.school.files
+    wanted = {kind for kind in ("sts", "eleves") if getattr(files, kind) is not None}
+    if not wanted:
+        raise Refused(f"Niveaux de classe : ni schools.{ctx.school_id}.files.sts ni .eleves n'est configuré ; "
+                      "le bot ne peut pas savoir quels niveaux les classes demandent.")
+    summary = check_school_files(ctx.config, ctx.school_id, only=wanted)
+    return plan_levels(summary.sts, summary.eleves)
 
 
 class SacocheClassLevels(Flow):
@@ -76,14 +74,14 @@ class SacocheClassLevels(Flow):
         if empty:
             details["by_hand"] = [{"label": "Classes sans niveau connu du bot ni élève", "items": empty}]
         if not missing:
-            return Outcome(UNCHANGED, f"Les {len(plan.needed())} niveau(x) que demandent les classes sont déjà choisis "
+            return Outcome(Status.UNCHANGED, f"Les {len(plan.needed())} niveau(x) que demandent les classes sont déjà choisis "
                                       "dans SACoche : rien à changer.", details=details, counts={"levels_added": 0})
         added = []
         for level in missing:
             ctx.step(f"ajout du niveau « {level.name} » ({level.ref})", target=page.page.locator("#zone_partage"))
             page.add(level.id, level.family)
             added.append(f"{level.name} ({level.ref})")
-        return Outcome(DONE, f"{len(added)} niveau(x) de classe ajouté(s) dans SACoche : {', '.join(added)}.",
+        return Outcome(Status.DONE, f"{len(added)} niveau(x) de classe ajouté(s) dans SACoche : {', '.join(added)}.",
                        details={"added": added, **details}, counts={"levels_added": len(added)})
 
     def verify(self, ctx: RunContext, outcome: Outcome) -> dict:

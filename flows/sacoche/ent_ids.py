@@ -4,14 +4,18 @@ first name; homonyms and unknown names are left for a person, and the bot lists 
 from __future__ import annotations
 
 import json
+import re
+import unicodedata
 from pathlib import Path
 
 from bot.errors import FlowFailed, Refused, VerificationMismatch
-from bot.files.ent_csv import read_ent_csv
-from bot.flow import DONE, UNCHANGED, Flow, Outcome, RunContext
+from schoolfiles.checks import check_school_files
+from schoolfiles.ent_csv import read_ent_csv
+from bot.flow import Flow, Outcome, RunContext, Status
 from bot.text import visible
 
-from ..ent.common import ENT_CSV_FACT
+from ..ent.common import ENT_CSV_FACT, ent_family
+from .connectors import find_connector
 from .auth_mode import sacoche_site
 from .pages import IdentifierImportPage, UserListPage, is_transient
 
@@ -20,7 +24,9 @@ REASONS = {
     "nom et prénom non trouvés dans la base": "unknown_in_sacoche",
     "identifiant d'ENT déjà affecté à un autre utilisateur": "id_taken",
 }
-LIST_PAGES = ("administrateur_professeur", "administrateur_eleve", "administrateur_parent")
+LIST_PAGES = {"administrateur_professeur": "personnel", "administrateur_eleve": "élève",
+              "administrateur_parent": "parent"}
+LABEL_ID = re.compile(r"^(?P<name>.*?)\s*\[(?P<ent_id>[^\]]*)\]$")   # "NOM Prénom [id ENT]" in SACoche's table
 HOMONYMS = "Homonymes à traiter à la main (par nom)"
 ENT_ONLY = "Comptes ENT sans utilisateur SACoche"
 IDS_TAKEN = "Identifiants ENT déjà affectés à un autre utilisateur"
@@ -49,19 +55,35 @@ class SacocheEntIds(Flow):
 
     def inputs(self, ctx: RunContext) -> dict:
         files = ctx.school.files
-        return {"csv": self._csv_path(ctx), "sts": files.sts, "eleves": files.eleves, "responsables": files.responsables}
+        return {"connector": ctx.school.ent_connector, "csv": self._csv_path(ctx), "sts": files.sts, "eleves": files.eleves, "responsables": files.responsables}
 
     def preflight(self, ctx: RunContext) -> None:
+        layout = self._layout(ctx)
+        if layout is None:
+            return   # this connector imports no file: nothing to check
         path = self._csv_path(ctx)
         if path is not None:
-            read_ent_csv(path)
+            read_ent_csv(path, layout=layout)
+        elif not ent_family(ctx):
+            raise Refused(f"Pas d'extraction CSV de l'ENT : le robot ne sait pas la télécharger sur cet ENT "
+                          f"(connecteur {ctx.school.ent_connector}) ; indiquez le fichier sous "
+                          f"schools.{ctx.school_id}.files.ent (format {layout.key} de SACoche).")
         elif "ent-accounts-export" not in ctx.planned[:ctx.planned.index(self.name)]:
             raise Refused(f"Pas d'extraction CSV de l'ENT : lancez d'abord « ent-accounts-export » dans la même "
                           f"exécution, ou indiquez le fichier sous schools.{ctx.school_id}.files.ent.")
 
+    @staticmethod
+    def _layout(ctx: RunContext):
+        """How SACoche reads the ENT file for this school's connector (None: no file import)."""
+        return find_connector(ctx.school.ent_connector, ctx.school.department).layout
+
     def run(self, ctx: RunContext) -> Outcome:
+        layout = self._layout(ctx)
+        if layout is None:
+            return Outcome(Status.UNCHANGED, f"Le connecteur {ctx.school.ent_connector} n'importe pas de fichier "
+                                             "d'identifiants : l'ENT les transmet lui-même à SACoche ; rien à faire.")
         path = self._csv_path(ctx)
-        export = read_ent_csv(path)
+        export = read_ent_csv(path, layout=layout)
         page = IdentifierImportPage(sacoche_site(ctx))
         ctx.step("Importer / Imposer des identifiants, fichier de l'ENT")
         page.open(ctx.login("sacoche"), ctx.password("sacoche"))
@@ -78,37 +100,44 @@ class SacocheEntIds(Flow):
         # SACoche's own markup, kept for support staff; names in it shown neutralised.
         ctx.artifact_path("identifiants_ent_rapport.html").write_text(visible(page.report_html()), encoding="utf-8")
         refused = {kind: [] for kind in REASONS.values()}
-        for cells in report["refused"]["rows"]:
+        for cells in report.refused_rows:
             refused[REASONS.get(cells[-1], "unknown_in_sacoche")].append(cells[0])
         details = {
             "file": str(path),
-            "changed": [cells[0] + " → " + cells[-1] for cells in report["changed"]["rows"]],
+            "changed": [cells[0] + " → " + cells[-1] for cells in report.set_rows],
             "by_hand": [{"label": HOMONYMS, "items": refused["homonyms"]},
                         {"label": ENT_ONLY, "items": refused["unknown_in_sacoche"]},
                         {"label": IDS_TAKEN, "items": refused["id_taken"]}],
         }
-        counts = {"ent_ids_set": len(report["changed"]["rows"]), "ent_ids_unchanged": len(report["unchanged"]["rows"]),
+        counts = {"ent_ids_set": len(report.set_rows), "ent_ids_unchanged": len(report.same_rows),
                   "homonyms": len(refused["homonyms"]), "ent_only_accounts": len(refused["unknown_in_sacoche"]),
                   "ent_ids_taken": len(refused["id_taken"])}
-        ctx.facts["ent_ids_changed"] = report["changed"]["rows"]
         summary = (f"{counts['ent_ids_set']} identifiant(s) ENT posé(s), {counts['ent_ids_unchanged']} déjà en place, "
                    f"{counts['homonyms']} homonyme(s) à traiter à la main, {counts['ent_only_accounts']} compte(s) ENT "
                    f"sans utilisateur SACoche (sur {len(export.accounts)} lignes).")
-        return Outcome(DONE if counts["ent_ids_set"] else UNCHANGED, summary, details=details, counts=counts)
+        return Outcome(Status.DONE if counts["ent_ids_set"] else Status.UNCHANGED, summary, details=details, counts=counts,
+                       data=report.set_rows)
 
     def verify(self, ctx: RunContext, outcome: Outcome) -> dict:
+        if self._layout(ctx) is None:
+            return {}
+        return self._verify_ids(ctx, outcome)
+
+    def _verify_ids(self, ctx: RunContext, outcome: Outcome) -> dict:
         """Read the three user pages once: every id SACoche announced is there, and who is
         still without an ENT id (a person must handle them)."""
         lists = UserListPage(sacoche_site(ctx))
-        rows = [row for list_page in LIST_PAGES
+        rows = [{**row, "_kind": kind} for list_page, kind in LIST_PAGES.items()
                 for row in lists.rows(list_page, ctx.login("sacoche"), ctx.password("sacoche"))]
         held = {row.get("Id. ENT", "") for row in rows}
-        wanted = {cells[-1].removeprefix("Id ENT :").strip() for cells in ctx.facts.get("ent_ids_changed", [])}
+        wanted = {cells[-1].removeprefix("Id ENT :").strip() for cells in outcome.data or []}
         missing = sorted(wanted - held)
         if missing:
             raise VerificationMismatch(f"{len(missing)} identifiant(s) ENT annoncés posés mais absents des pages "
                                        f"de gestion : {', '.join(missing[:10])}")
-        without_id = [f"{row.get('Nom', '')} {row.get('Prénom', '')}".strip() for row in rows if not row.get("Id. ENT")]
+        classes = ctx.once(student_classes)
+        without_id = [describe(row, classes) for row in rows if not row.get("Id. ENT")]
+        self._with_candidates(ctx, outcome, rows, classes)
         outcome.details["by_hand"].append({"label": WITHOUT_ID, "items": without_id})
         outcome.counts["sacoche_users_without_ent_id"] = len(without_id)
         outcome.summary = outcome.summary.replace(
@@ -118,3 +147,65 @@ class SacocheEntIds(Flow):
             json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
         return {"identifiants ENT relus dans les pages de gestion": len(wanted),
                 "utilisateurs SACoche sans identifiant ENT": len(without_id)}
+
+    @staticmethod
+    def _with_candidates(ctx: RunContext, outcome: Outcome, rows: list[dict], classes: dict[str, str]) -> None:
+        """Each homonym line with its ENT profile and every SACoche account of that name (profile,
+        class, birth date, ids, login), so that a person picks the right one at a glance."""
+        export = ctx.once(ent_export, str(outcome.details["file"]))
+        by_name: dict[str, list[dict]] = {}
+        for row in rows:
+            by_name.setdefault(name_key(f"{row.get('Nom', '')} {row.get('Prénom', '')}"), []).append(row)
+        group = next(g for g in outcome.details["by_hand"] if g["label"] == HOMONYMS)
+        shown = []
+        for label in group["items"]:
+            match = LABEL_ID.match(label)
+            name, ent_id = (match["name"], match["ent_id"]) if match else (label, "")
+            account = export.account(ent_id) if ent_id else None
+            candidates = by_name.get(name_key(name), [])
+            text = label + (f" — profil ENT : {account.profile}" if account else "")
+            if candidates:
+                text += " ; comptes SACoche : " + " | ".join(describe(row, classes, with_name=False) for row in candidates)
+            shown.append(text)
+        group["items"] = shown
+
+
+def name_key(text: str) -> str:
+    """A name as SACoche compares them: no accents, no case, single spaces."""
+    plain = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    return " ".join(plain.upper().split())
+
+
+def describe(row: dict, classes: dict[str, str], with_name: bool = True) -> str:
+    """One SACoche account as a person needs it to tell homonyms apart."""
+    parts = [row.get("Profil") and f"{row['_kind']} {row['Profil']}" or row["_kind"]]
+    sconet = row.get("Id Sconet", "")
+    if sconet and sconet in classes:
+        parts.append(f"classe {classes[sconet]}")
+    if row.get("Date Naiss."):
+        parts.append(f"né(e) le {row['Date Naiss.']}")
+    if sconet:
+        parts.append(f"Id Sconet {sconet}")
+    if row.get("Id. ENT"):
+        parts.append(f"Id. ENT {row['Id. ENT']}")
+    if row.get("Login"):
+        parts.append(f"login {row['Login']}")
+    details = ", ".join(parts)
+    name = f"{row.get('Nom', '')} {row.get('Prénom', '')}".strip()
+    return f"{name} ({details})" if with_name else details
+
+
+def student_classes(ctx: RunContext) -> dict[str, str]:
+    """SIECLE id → class, from the students' file when it is configured (SACoche's lists have no
+    class column)."""
+    if ctx.school.files.eleves is None:
+        return {}
+    try:
+        summary = check_school_files(ctx.config, ctx.school_id, only={"eleves"})
+    except Refused:
+        return {}
+    return {str(student.eleve_id): student.division for student in summary.eleves.students if student.division}
+
+
+def ent_export(ctx: RunContext, path: str):
+    return read_ent_csv(path, layout=SacocheEntIds._layout(ctx))

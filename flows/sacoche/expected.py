@@ -1,13 +1,13 @@
 """What an import should leave in SACoche, read from the school's files before any click: the
-people SACoche keeps (its rules, see bot.files), keyed by their SIECLE/STS id, which SACoche shows
+people SACoche keeps (its rules, see schoolfiles), keyed by their SIECLE/STS id, which SACoche shows
 in the "Id Sconet" column of its user pages."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.files.checks import check_school_files
-from bot.files.checks import same_rank_students as files_same_rank
+from schoolfiles.checks import check_school_files
+from schoolfiles.checks import same_rank_students as files_same_rank
 from bot.flow import RunContext
 
 
@@ -33,6 +33,6 @@ def expected_people(ctx: RunContext, file_key: str) -> ExpectedPeople:
 
 
 def same_rank_students(ctx: RunContext) -> list[str]:
-    """Imported students whose two legal responsables share one rank (see bot.files.checks)."""
+    """Imported students whose two legal responsables share one rank (see schoolfiles.checks)."""
     summary = check_school_files(ctx.config, ctx.school_id, only={"responsables"})
     return files_same_rank(summary.eleves, summary.responsables)

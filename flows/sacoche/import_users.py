@@ -11,7 +11,7 @@ from datetime import datetime
 
 from bot.browser import DownloadBroken, PageInsteadOfDownload
 from bot.errors import FlowFailed, Refused, SiteNotReady, VerificationMismatch
-from bot.flow import DONE, UNCHANGED, Flow, Outcome, RunContext
+from bot.flow import Flow, Outcome, RunContext, Status
 
 from .auth_mode import sacoche_site
 from .class_levels import school_level_plan
@@ -105,18 +105,18 @@ class SacocheImportUsers(Flow):
 
     # Before any click -------------------------------------------------------------------------
     def preflight(self, ctx: RunContext) -> None:
-        ctx.facts[self._expected_key] = expected_people(ctx, self.kind.file_key)
+        ctx.once(expected_people, self.kind.file_key)
         if self.kind is not PARENTS and ctx.school.imports.unknown_level == "members":
             school_level_plan(ctx)
         if self.kind is PARENTS:
-            ctx.facts[self._same_rank_key] = same_rank_students(ctx)
-        mode = ctx.options.get("mode")
+            ctx.once(same_rank_students)
+        mode = ctx.options.mode
         if mode not in (None, "complet", "partiel"):
             raise Refused(f"Mode d'import « {mode} » inconnu : complet ou partiel.")
 
     def inputs(self, ctx: RunContext) -> dict:
         files = ctx.school.files
-        parts = {"file": getattr(files, self.kind.file_key), "mode": ctx.options.get("mode"),
+        parts = {"file": getattr(files, self.kind.file_key), "mode": ctx.options.mode,
                  "rules": ctx.school.imports.model_dump()}
         if self.kind is PARENTS or ctx.school.imports.unknown_level == "members":
             parts["eleves"] = files.eleves   # parents are kept only for imported students; levels from members
@@ -126,13 +126,9 @@ class SacocheImportUsers(Flow):
     def _pending_key(self) -> str:
         return f"{self.kind.name}:logins_not_saved"
 
-    @property
-    def _expected_key(self) -> str:
-        return f"{self.name}:expected"
-
     # The wizard ---------------------------------------------------------------------------------
     def run(self, ctx: RunContext) -> Outcome:
-        expected = ctx.facts.get(self._expected_key) or expected_people(ctx, self.kind.file_key)
+        expected = ctx.once(expected_people, self.kind.file_key)
         pending = ctx.recall(self._pending_key)   # logins of an interrupted run never saved
         wizard = ImportWizardPage(sacoche_site(ctx))
         wizard.open(f"{self.kind.category}_oui", ctx.login("sacoche"), ctx.password("sacoche"))
@@ -146,7 +142,7 @@ class SacocheImportUsers(Flow):
                           "renseigné (à demander au webmestre, page Identité de l'établissement) ; rien n'a été écrit.")
         wizard.choose(category)
         proposed = wizard.proposed_mode()
-        mode = ctx.options.get("mode") or proposed
+        mode = ctx.options.mode or proposed
         wizard.set_mode(mode)
         log = StepLog(ctx, self.kind)
         log.notes.extend(f"Avertissement de SACoche sur la page d'import : {notice}" for notice in notices)
@@ -196,7 +192,7 @@ class SacocheImportUsers(Flow):
         if log.credentials:
             # Logins and clear passwords of the new accounts: to hand out, then delete.
             details["sensitive_files"] = [str(p) for p in log.credentials]
-        rewritten = ctx.facts.get(self._same_rank_key) or []
+        rewritten = ctx.once(same_rank_students) if self.kind is PARENTS else []
         if rewritten and not (changed and self._only_known_rewrite(log, len(rewritten))):
             log.notes.append(f"Élève(s) dont deux responsables ont le même rang (RESP_LEGAL) : {', '.join(rewritten)} ; "
                              "SACoche réécrira leurs liens à chaque import.")
@@ -208,16 +204,12 @@ class SacocheImportUsers(Flow):
                              "SACoche refait à chaque import pour les élèves dont deux responsables ont le même rang "
                              f"(RESP_LEGAL), rien n'a changé : {', '.join(rewritten)}.")
         if not changed:
-            return Outcome(UNCHANGED, f"Import des {self.kind.noun} : rien à changer, SACoche est déjà à jour "
+            return Outcome(Status.UNCHANGED, f"Import des {self.kind.noun} : rien à changer, SACoche est déjà à jour "
                                       f"({log.counts.get('users_current', 0)} comptes actuels).",
                            details=details, counts=log.public_counts())
-        return Outcome(DONE, f"Import des {self.kind.noun} : {log.counts.get('users_added', 0)} ajoutés, "
+        return Outcome(Status.DONE, f"Import des {self.kind.noun} : {log.counts.get('users_added', 0)} ajoutés, "
                              f"{log.counts.get('users_modified', 0)} modifiés, {log.counts.get('users_removed', 0)} retirés.",
                        details=details, counts=log.public_counts())
-
-    @property
-    def _same_rank_key(self) -> str:
-        return f"{self.name}:same_rank"
 
     @staticmethod
     def _only_known_rewrite(log: "StepLog", students: int) -> bool:
@@ -305,7 +297,7 @@ class SacocheImportUsers(Flow):
 
     # Reading SACoche back ---------------------------------------------------------------------------
     def verify(self, ctx: RunContext, outcome: Outcome) -> dict:
-        expected = ctx.facts.get(self._expected_key) or expected_people(ctx, self.kind.file_key)
+        expected = ctx.once(expected_people, self.kind.file_key)
         rows = UserListPage(sacoche_site(ctx)).rows(self.kind.list_page, ctx.login("sacoche"), ctx.password("sacoche"))
         shown = {}
         for row in rows:

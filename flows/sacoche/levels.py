@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from bot.files.models import ElevesFile, StsFile, class_key
+from schoolfiles.models import ElevesFile, StsFile, class_key
 
 TABLE = Path(__file__).with_name("data") / "class_levels.csv"
 

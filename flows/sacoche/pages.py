@@ -31,6 +31,14 @@ LOADER = re.compile(r"\bloader\b")
 
 
 @dataclass
+class EntImportReport:
+    """SACoche's three tables after an ENT identifier import, as rows of cells."""
+    set_rows: list[list[str]]          # ids given to users
+    refused_rows: list[list[str]]      # lines SACoche refused, the reason in the last cell
+    same_rows: list[list[str]]         # "identifiant d'ENT identique"
+
+
+@dataclass
 class AjaxFeedback:
     css_class: str   # valide | alerte | erreur
     text: str
@@ -170,6 +178,31 @@ class ConnexionPage(AdminPage):
         self.mode_select.select_option(value)
         # The page answers every change with a reminder that nothing is saved yet.
         expect(self.feedback).to_have_text(re.compile("Penser à valider"))
+
+    def fill_cas_server(self, subdomain: str | None, port: int | None, host: str | None, root: str,
+                        manual: bool) -> list[str]:
+        """Type what the chosen connector leaves open (the page shows those fields only):
+        a subdomain, a port, or for the manual `perso` connector the whole server. Returns
+        what was typed, for the report."""
+        typed = []
+        if manual:
+            for selector, value in (("#cas_serveur_host", host), ("#cas_serveur_port", port), ("#cas_serveur_root", root)):
+                if value not in (None, ""):
+                    self.page.locator(selector).fill(str(value))
+                    typed.append(f"{selector[1:]} = {value}")
+            return typed
+        if self.page.locator("#cas_domaine").is_visible() and subdomain:
+            self.page.locator("#serveur_host_subdomain").fill(subdomain)
+            typed.append(f"sous-domaine = {subdomain}")
+        if self.page.locator("#cas_port").is_visible() and port:
+            self.page.locator("#serveur_port").fill(str(port))
+            typed.append(f"port = {port}")
+        return typed
+
+    def option_label(self, value: str) -> str:
+        """The text SACoche shows for an option of the identification mode (its label, not the value)."""
+        option = self.mode_select.locator(f"option[value='{value}']")
+        return option.inner_text().strip() if option.count() == 1 else value
 
     def save(self) -> AjaxFeedback:
         with ajax_call_to(self.page, self.PAGE):
@@ -483,15 +516,16 @@ class IdentifierImportPage(AdminPage):
             chooser_info.value.set_files(str(path))
         return settled_feedback(self.feedback)
 
-    def report(self) -> dict:
+    def report(self) -> "EntImportReport":
         """The three sections of #ajax_retour: rows minus the header, a lone "Aucun" is none."""
-        return self.page.locator("#ajax_retour table").evaluate("""table => {
+        sections = self.page.locator("#ajax_retour table").evaluate("""table => {
             const sections = Array.from(table.tBodies).map(body => {
                 const rows = Array.from(body.rows).slice(1).map(tr => Array.from(tr.cells).map(td => td.innerText.trim()));
                 const lone = rows.length === 1 && rows[0].length === 1 && rows[0][0] === 'Aucun';
                 return {title: body.rows[0].innerText.trim(), rows: lone ? [] : rows};
             });
-            return {changed: sections[0], refused: sections[1], unchanged: sections[2]}; }""")
+            return sections.map(section => section.rows); }""")
+        return EntImportReport(*sections[:3])
 
     def report_html(self) -> str:
         return self.page.locator("#ajax_retour").inner_html()

@@ -439,7 +439,12 @@ def create_app(state_dir: Path, today: date | None = None) -> Flask:
             return answer(False, "Problème de transfert ! Fichier trop lourd ? Taille maximale autorisée dépassée ?")
         if upload.filename.rsplit(".", 1)[-1].lower() not in ("csv", "txt"):
             return answer(False, "L'extension du fichier transmis n'est pas conforme !")
-        return answer(True, ent_ids.import_ent(store, base, upload.read(), params["connexion_nom"]))
+        if params["connexion_nom"] not in ent_ids.CSV_FORMATS:
+            return answer(False, "Erreur avec les données transmises !")
+        try:
+            return answer(True, ent_ids.import_ent(store, base, upload.read(), params["connexion_nom"]))
+        except ent_ids.FieldsNotFound as exc:
+            return answer(False, str(exc))
 
     def ajax_fichier_user(base: int):
         if not has_body():

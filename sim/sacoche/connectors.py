@@ -47,6 +47,16 @@ CONNECTORS: list[Connector] = [
                   cas_server=ESUP_CAS_SERVER, csv_format="esup")
         for dep in ("11", "30", "34", "48", "66")
     ],
+    # Two connectors of other ENTs with their own account-file layouts (see ent_ids.CSV_FORMATS).
+    Connector("cas", "01", "kosmos_01", "ENT K-d'école (département de l'Ain)",
+              cas_server={"host": "cas.colleges.ain.fr", "port": "443", "root": "",
+                          "subdomain": "cas", "domain": "colleges.ain.fr"}, csv_format="kosmos"),
+    *[
+        Connector("cas", dep, "toutatice", "ENT Toutatice (académie de Rennes)",
+                  cas_server={"host": "www.toutatice.fr", "port": "443", "root": "casshib/shib/toutatice",
+                              "subdomain": "www", "domain": "toutatice.fr"}, csv_format="toutatice")
+        for dep in ("22", "29", "35", "56")
+    ],
     Connector("cas", "94", "cel_creteil", "ENT CEL (académie de Créteil)", operational=False,
               cas_server={"host": "cel.ac-creteil.fr", "port": "8443", "root": "",
                           "subdomain": "cel", "domain": "ac-creteil.fr"}),

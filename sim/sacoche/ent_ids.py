@@ -15,7 +15,14 @@ from ..text import without_accents
 TEACHER_FAMILY = ("ENS", "DIR", "EDU", "DOC", "AED", "SUR", "ORI", "MDS", "ADF", "IEX", "INS")
 SHORT_PROFILE = {"ENS": "professeur", "DIR": "directeur", "TUT": "parent", "INS": "inspecteur"}
 # Connector name → (header lines to drop, id column, surname column, first-name column).
-CSV_FORMATS = {"esup_montpellier": (2, 0, 2, 3)}
+# A str column: the layout finds it by name in the first line (kosmos), which is then dropped.
+CSV_FORMATS = {"esup_montpellier": (2, 0, 2, 3), "toutatice": (0, 2, 0, 1),
+               "kosmos_01": (1, "Identifiant ENT", "Nom", "Prénom")}
+MSG_FIELDS_NOT_FOUND = "Les champs nécessaires n'ont pas pu être repérés !"
+
+
+class FieldsNotFound(ValueError):
+    pass
 
 REASON_TAKEN = "identifiant d'ENT déjà affecté à un autre utilisateur"
 REASON_HOMONYMS = "homonymes trouvés dans la base : traiter ce cas manuellement"
@@ -45,8 +52,14 @@ def read_lines(data: bytes, connector: str) -> list[tuple[str, str, str]]:
     text = decode(data)
     counts = Counter({sep: text.count(sep) for sep in (";", ",", ":", "\t")})
     separator = counts.most_common(1)[0][0]
+    rows = list(csv.reader(io.StringIO(text), delimiter=separator))
+    if isinstance(col_id, str):
+        header = rows[0] if rows else []
+        if not all(name in header for name in (col_id, col_nom, col_prenom)):
+            raise FieldsNotFound(MSG_FIELDS_NOT_FOUND)
+        col_id, col_nom, col_prenom = (header.index(name) for name in (col_id, col_nom, col_prenom))
     lines = []
-    for row in list(csv.reader(io.StringIO(text), delimiter=separator))[skip:]:
+    for row in rows[skip:]:
         if len(row) < 3 or len(row) <= max(col_id, col_nom, col_prenom):
             continue
         ent_id = "".join(ch for ch in row[col_id] if unicodedata.category(ch)[0] != "C").strip()[:63]

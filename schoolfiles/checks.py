@@ -13,10 +13,11 @@ from typing import Callable
 
 from pydantic import BaseModel
 
-from ..config import BotConfig
-from ..errors import Refused
+from bot.config import BotConfig
+from bot.errors import Refused
 from . import kinds
-from .models import KEPT_FUNCTIONS, ElevesFile, ResponsablesFile, StsFile
+from .models import ElevesFile, ResponsablesFile, StsFile
+from .staff import KEPT_FUNCTIONS, STAFF_FUNCTIONS
 from .siecle import read_eleves, read_responsables
 from .sts import read_sts
 from .xmlsafe import MAX_FILE_BYTES, XmlSource, check_plain_file, open_zip_member
@@ -24,18 +25,6 @@ from .xmlsafe import MAX_FILE_BYTES, XmlSource, check_plain_file, open_zip_membe
 BASCULE_MONTH = 8      # the month a new school year starts in the files (the import's default)
 
 KIND_TITLES = {kinds.STS: "STS-Web (personnels)", kinds.ELEVES: "SIECLE élèves", kinds.RESPONSABLES: "SIECLE responsables"}
-PROFILE_NAMES = {
-    "ENS": ("personnel enseignant", "personnels enseignants"),
-    "DIR": ("personnel de direction", "personnels de direction"),
-    "EDU": ("conseiller d'éducation (CPE)", "conseillers d'éducation (CPE)"),
-    "DOC": ("professeur documentaliste", "professeurs documentalistes"),
-    "AED": ("assistant d'éducation", "assistants d'éducation"),
-    "SUR": ("surveillant", "surveillants"),
-    "ORI": ("conseiller d'orientation", "conseillers d'orientation"),
-    "MDS": ("personnel médico-social", "personnels médico-sociaux"),
-    "ADF": ("personnel administratif", "personnels administratifs"),
-    "IEX": ("inspecteur", "inspecteurs"),
-}
 
 
 def school_year(today: date, bascule_month: int = BASCULE_MONTH) -> int:
@@ -86,7 +75,7 @@ class FilesSummary(BaseModel):
                  f"{self.year}-{self.year + 1}."]
         if self.sts:
             by_profile = counts["staff_by_profile"]
-            profiles = ", ".join(plural(by_profile[code], *PROFILE_NAMES[code]) for code in KEPT_FUNCTIONS
+            profiles = ", ".join(plural(by_profile[code], STAFF_FUNCTIONS[code].singular, STAFF_FUNCTIONS[code].plural) for code in KEPT_FUNCTIONS
                                  if code in by_profile)
             substitutes = (f" (dont {plural(counts['substitutes'], 'suppléant', 'suppléants')})"
                            if counts["substitutes"] else "")

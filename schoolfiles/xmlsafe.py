@@ -18,8 +18,8 @@ from xml.etree.ElementTree import Element, ParseError
 from defusedxml import DefusedXmlException, DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden
 from defusedxml.ElementTree import iterparse
 
-from ..errors import Refused
-from ..fsutil import regular_file_problem
+from bot.errors import Refused
+from bot.fsutil import regular_file_problem
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 ZIP_MAGIC = b"PK\x03\x04"

@@ -9,8 +9,7 @@ from pydantic import BaseModel, ConfigDict
 
 Sex = Literal["M", "F", "I"]      # I: unknown, as the import stores it
 
-# Profiles the teachers' import keeps (type professeur or directeur); others are skipped silently.
-KEPT_FUNCTIONS = ("ENS", "DIR", "EDU", "DOC", "AED", "SUR", "ORI", "MDS", "ADF", "IEX")
+from .staff import KEPT_FUNCTIONS
 
 
 def class_key(code: str) -> str:

@@ -1,0 +1,63 @@
+"""The files a run reads (the school's exports), copied into its folder with their SHA-256:
+the report then says exactly what was imported, even once the originals are moved or
+replaced by next year's."""
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+from typing import Iterable
+
+from .results import InputFile
+
+INPUTS_DIR = "entrees"
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def copy_inputs(run_dir: Path, inputs_by_flow: Iterable[tuple[str, dict]]) -> list[InputFile]:
+    """Each distinct file named by the flows' inputs, once, under run_dir/entrees/. A file that
+    cannot be read or copied is listed without a copy rather than stopping the run: the flows
+    have checked it in pre-flight, and will say themselves if it is unusable."""
+    run_dir = Path(run_dir)
+    seen: dict[Path, InputFile] = {}
+    used_names: set[str] = set()
+    for title, inputs in inputs_by_flow:
+        for key, value in inputs.items():
+            if not isinstance(value, Path) or not value.is_file():
+                continue
+            source = value.resolve()
+            if source in seen:
+                continue
+            item = InputFile(role=f"{title} ({key})", source=str(value))
+            try:
+                item.size = source.stat().st_size
+                item.sha256 = sha256_of(source)
+                if run_dir.resolve() in source.parents:   # produced by this run (the ENT export)
+                    item.copied = source.relative_to(run_dir.resolve()).as_posix()
+                else:
+                    name = _free_name(value.name, used_names)
+                    target = run_dir / INPUTS_DIR / name
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(source, target)
+                    item.copied = f"{INPUTS_DIR}/{name}"
+            except OSError:
+                pass
+            seen[source] = item
+    return list(seen.values())
+
+
+def _free_name(name: str, used: set[str]) -> str:
+    stem, dot, suffix = name.partition(".")
+    candidate, number = name, 2
+    while candidate in used:
+        candidate = f"{stem}-{number}{dot}{suffix}"
+        number += 1
+    used.add(candidate)
+    return candidate

@@ -1,0 +1,149 @@
+"""What a step and a run produced, as typed models: a flow returns an `Outcome`, the runner
+makes it a `FlowResult`, and a `RunReport` holds a school's run. report.json is this model
+serialised, and report.html is rendered from it."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .status import WORST_FIRST, ExitStatus, Status
+
+
+@dataclass
+class Outcome:
+    """What a flow's `run` returns. `data` is what its `verify` needs (never serialised)."""
+    status: Status
+    summary: str                                   # one French sentence for the operator
+    details: dict[str, Any] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+    data: Any = None
+
+    def __post_init__(self):
+        self.status = Status(self.status)
+        if self.status not in (Status.DONE, Status.UNCHANGED):
+            raise ValueError(f"a flow's outcome is done or unchanged, not {self.status}")
+
+
+class InputFile(BaseModel):
+    """A school file a run used, copied into its folder (the original may be gone later)."""
+    role: str                 # French: what it is ("Export STS-Web", …)
+    source: str               # where it was read
+    copied: str = ""          # its copy, relative to the run folder ("" when it could not be copied)
+    sha256: str = ""
+    size: int = 0
+
+
+class FlowResult(BaseModel):
+    model_config = ConfigDict(validate_assignment=False)
+
+    name: str
+    title: str = ""
+    status: Status
+    summary: str = ""
+    duration_s: float = 0.0
+    details: dict[str, Any] = Field(default_factory=dict)
+    counts: dict[str, Any] = Field(default_factory=dict)
+    screenshot: str | None = None
+    labels: dict[str, dict[str, str]] = Field(default_factory=dict, exclude=True)   # the flow's French labels
+
+    @property
+    def shown_title(self) -> str:
+        return self.title or self.name or "étape sans nom"
+
+
+class RunReport(BaseModel):
+    school: str
+    run_dir: Path
+    title: str = ""
+    flows: list[FlowResult] = Field(default_factory=list)
+    started_at: str = Field(default_factory=lambda: datetime.now().isoformat(timespec="seconds"))
+    finished_at: str = ""
+    message: str = ""                                  # a run refused before any step
+    inputs: list[InputFile] = Field(default_factory=list)
+    write_failures: list[str] = Field(default_factory=list)   # what could not be written on this machine
+    extra_labels: dict[str, dict[str, str]] = Field(default_factory=dict)   # labels read back from a report.json
+    given_status: Status | None = None                 # the status a report.json says, when read back
+
+    @property
+    def status(self) -> Status:
+        if self.given_status is not None and not self.flows:
+            return self.given_status
+        for status in WORST_FIRST:
+            if any(f.status == status for f in self.flows):
+                return status
+        if self.message:
+            return Status.REFUSED
+        return Status.SUCCESS
+
+    @property
+    def exit_code(self) -> ExitStatus:
+        code = self.status.exit_status
+        return ExitStatus.FLOW_FAILED if self.write_failures and code == ExitStatus.OK else code
+
+    @property
+    def counts(self) -> dict[str, Any]:
+        total: dict[str, Any] = {}
+        for result in self.flows:
+            for key, value in result.counts.items():
+                total[key] = total.get(key, 0) + value if isinstance(value, (int, float)) else value
+        return total
+
+    @property
+    def labels(self) -> dict[str, dict[str, str]]:
+        """The flows' French labels of their keys (the engine knows none of them)."""
+        merged: dict[str, dict[str, str]] = {part: dict(self.extra_labels.get(part, {})) for part in ("counts", "details")}
+        for result in self.flows:
+            for part in merged:
+                merged[part].update(result.labels.get(part, {}))
+        return merged
+
+    @property
+    def duration_s(self) -> float | None:
+        try:
+            started = datetime.fromisoformat(self.started_at)
+            finished = datetime.fromisoformat(self.finished_at)
+            return max(0.0, (finished - started).total_seconds())
+        except (TypeError, ValueError):
+            return None
+
+    # report.json -------------------------------------------------------------------------
+    def to_json_dict(self) -> dict[str, Any]:
+        """report.json's shape: each step's summary sits in its details, next to what it checked."""
+        return {
+            "school": self.school,
+            "title": self.title,
+            "started_at": self.started_at,
+            "finished_at": self.finished_at,
+            "duration_s": self.duration_s,
+            "status": self.status.value,
+            **({"message": self.message} if self.message else {}),
+            "flows": [{"name": f.name, "title": f.title, "status": f.status.value, "duration_s": f.duration_s,
+                       "details": {"summary": f.summary, **f.details}, "counts": f.counts, "screenshot": f.screenshot}
+                      for f in self.flows],
+            "counts": self.counts,
+            "labels": self.labels,
+            "inputs": [item.model_dump() for item in self.inputs],
+            "run_dir": str(self.run_dir),
+        }
+
+    @classmethod
+    def from_json_dict(cls, data: dict[str, Any]) -> "RunReport":
+        """A report.json read back (to render it again, or in tests)."""
+        flows = []
+        for flow in data.get("flows") or []:
+            details = dict(flow.get("details") or {})
+            flows.append(FlowResult(name=str(flow.get("name") or ""), title=str(flow.get("title") or ""),
+                                    status=Status(flow.get("status")), summary=str(details.pop("summary", "") or ""),
+                                    duration_s=float(flow.get("duration_s") or 0.0), details=details,
+                                    counts=dict(flow.get("counts") or {}), screenshot=flow.get("screenshot")))
+        status = data.get("status")
+        return cls(school=str(data.get("school") or ""), run_dir=Path(str(data.get("run_dir") or ".")),
+                   title=str(data.get("title") or ""), flows=flows, started_at=str(data.get("started_at") or ""),
+                   finished_at=str(data.get("finished_at") or ""), message=str(data.get("message") or ""),
+                   inputs=[InputFile.model_validate(item) for item in data.get("inputs") or []],
+                   extra_labels=dict(data.get("labels") or {}),
+                   given_status=Status(status) if status else None)
