@@ -18,6 +18,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .sacoche.profiles import STAFF
 from .text import without_accents
 
 TRAPS = frozenset({
@@ -35,7 +36,7 @@ DEFAULT_ENCODING = "ISO-8859-1"   # what real STS-Web and SIECLE exports declare
 ENCODINGS = {"ISO-8859-1", "ISO-8859-15", "UTF-8"}
 
 # Profiles SACoche keeps from an STS file (type professeur or directeur); others are skipped.
-KEPT_FUNCTIONS = frozenset({"ENS", "DIR", "EDU", "DOC", "AED", "SUR", "ORI", "MDS", "ADF", "IEX"})
+KEPT_FUNCTIONS = frozenset(STAFF)
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from conftest import choose_college_levels, sim_state
 from sim import datagen
 
 YEAR = date.today().year if date.today().month >= 8 else date.today().year - 1
-TEACHER_PROFILES = {"ENS", "DIR", "EDU", "DOC", "AED", "SUR", "ORI", "MDS", "ADF", "IEX"}
+TEACHER_PROFILES = datagen.KEPT_FUNCTIONS
 IMPORTS = ["sacoche-import-teachers", "sacoche-import-students", "sacoche-import-parents"]
 
 

@@ -18,17 +18,12 @@ from flask import Flask, Response, abort, g, jsonify, render_template, request, 
 from ..faults import Faults, FaultError, apply_after, apply_before
 from . import connectors, ent_ids, levels_page, userlists, wizard
 from .siecle import CATEGORIES, ImportRefused
+from .profiles import PROFILES
 from .store import Store, check_password
 
 SESSION_COOKIE = "SACoche-session"
 TEST_COOKIE = "SACoche-test-cookie"
 CAS_NS = "{http://www.yale.edu/tp/cas}"
-# Profile sigle → (profile type, the short name the page header shows), as in SACoche's table.
-PROFILE_TYPES = {"ADM": ("administrateur", "administrateur"), "ELV": ("eleve", "élève"), "TUT": ("parent", "parent"),
-                 "ENS": ("professeur", "professeur"), "DIR": ("directeur", "directeur"),
-                 "DOC": ("professeur", "documentaliste"), "EDU": ("professeur", "CPE"), "AED": ("professeur", "AED"),
-                 "SUR": ("professeur", "surveillant"), "ORI": ("professeur", "COP"), "MDS": ("professeur", "médecin"),
-                 "ADF": ("professeur", "administratif"), "IEX": ("professeur", "intervenant")}
 LOCALE = "fr_FR"   # the language link every school user's header carries
 SCHOOL_COOKIE = "SACoche-etablissement"
 AUTHMODE_COOKIE = "SACoche-mode-connexion"
@@ -318,7 +313,8 @@ def create_app(state_dir: Path, today: date | None = None) -> Flask:
         params = store.params(base)
         token = secrets.token_hex(7)
         g.session.setdefault("csrf", {})[page] = token
-        profile_type, profile_label = PROFILE_TYPES.get(user["profil"], ("professeur", "personnel"))
+        profile = PROFILES[user["profil"]]
+        profile_type, profile_label = profile.type, profile.short_singular
         is_admin = user["profil"] == "ADM"
         if not is_admin and page == "compte_accueil":
             # A non-administrator's first visit shows the CNIL information page (the simulator

@@ -11,9 +11,10 @@ from collections import Counter
 from markupsafe import escape
 
 from ..text import without_accents
+from .profiles import PROFILES, sigles_of
 
-TEACHER_FAMILY = ("ENS", "DIR", "EDU", "DOC", "AED", "SUR", "ORI", "MDS", "ADF", "IEX", "INS")
-SHORT_PROFILE = {"ENS": "professeur", "DIR": "directeur", "TUT": "parent", "INS": "inspecteur"}
+# Every profile the ENT-id import may match (SACoche: eleve, parent, professeur, directeur, inspecteur).
+MATCHED_PROFILES = sigles_of("eleve", "parent", "professeur", "directeur", "inspecteur")
 # Connector name → (header lines to drop, id column, surname column, first-name column).
 # A str column: the layout finds it by name in the first line (kosmos), which is then dropped.
 CSV_FORMATS = {"esup_montpellier": (2, 0, 2, 3), "toutatice": (0, 2, 0, 1),
@@ -72,9 +73,9 @@ def read_lines(data: bytes, connector: str) -> list[tuple[str, str, str]]:
 def import_ent(store, base: int, data: bytes, connector: str) -> str:
     """Apply the file at once (there is no confirmation step) and return the report HTML."""
     lines = read_lines(data, connector)
-    marks = ",".join("?" * (len(TEACHER_FAMILY) + 2))
+    marks = ",".join("?" * len(MATCHED_PROFILES))
     accounts = store.query(f"SELECT * FROM user WHERE base = ? AND profil IN ({marks})",
-                           (base, "ELV", "TUT", *TEACHER_FAMILY))
+                           (base, *MATCHED_PROFILES))
     classes = {row["id"]: row["nom"] for row in store.query(
         "SELECT id, nom FROM groupe WHERE base = ? AND type = 'classe'", (base,))}
     by_name: dict[tuple[str, str], list] = {}
@@ -98,7 +99,7 @@ def import_ent(store, base: int, data: bytes, connector: str) -> str:
                 account = found[0]
                 db.execute("UPDATE user SET id_ent = ? WHERE id = ?", (ent_id, account["id"]))
                 what = classes.get(account["classe_id"], "") if account["profil"] == "ELV" else \
-                    SHORT_PROFILE.get(account["profil"], "personnel")
+                    PROFILES[account["profil"]].short_singular
                 changed.append(f'<tr class="new"><td>{escape(account["nom"])} {escape(account["prenom"])} '
                                f'({escape(what)})</td><td class="b">Id ENT : {escape(ent_id)}</td></tr>')
 

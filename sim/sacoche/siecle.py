@@ -8,23 +8,12 @@ import io
 import re
 import unicodedata
 import zipfile
+from collections import Counter
 from datetime import date
 
 from defusedxml import ElementTree as SafeET
 
-TEACHER_PROFILES = {"ENS", "DIR", "EDU", "DOC", "AED", "SUR", "ORI", "MDS", "ADF", "IEX"}
-PROFILE_NAMES = {  # singular, plural (step 20 lines)
-    "ENS": ("personnel enseignant", "personnels enseignants"),
-    "DIR": ("personnel de direction", "personnels de direction"),
-    "EDU": ("conseiller d'éducation (CPE)", "conseillers d'éducation (CPE)"),
-    "DOC": ("professeur documentaliste", "professeurs documentalistes"),
-    "AED": ("assistant d'éducation", "assistants d'éducation"),
-    "SUR": ("surveillant", "surveillants"),
-    "ORI": ("conseiller d'orientation", "conseillers d'orientation"),
-    "MDS": ("personnel médico-social", "personnels médico-sociaux"),
-    "ADF": ("personnel administratif", "personnels administratifs"),
-    "IEX": ("intervenant extérieur", "intervenants extérieurs"),
-}
+from .profiles import PROFILES, STAFF
 
 CATEGORIES = {
     "siecle_professeurs_directeurs_oui": "professeurs",
@@ -142,7 +131,7 @@ def _extract_sts(root, uai, year, today, _students):
     for path in ("DONNEES/INDIVIDUS/INDIVIDU", "DONNEES/SUPPLEANTS/SUPPLEANT"):
         for node in root.iterfind(path):
             profil = _text(node, "FONCTION") or "ENS"
-            if profil not in TEACHER_PROFILES or not node.get("ID", "").isdigit():
+            if profil not in STAFF or not node.get("ID", "").isdigit():
                 continue
             sexe = _text(node, "SEXE")
             pp = [clean_ref(_text(p, "CODE_STRUCTURE")) for p in node.iterfind("PROFS_PRINC/PROF_PRINC")
@@ -175,16 +164,12 @@ def _extract_sts(root, uai, year, today, _students):
     if not persons:
         raise ImportRefused("Aucun utilisateur trouvé !")
     lines = ["Matières du Livret Scolaire actualisées."]
-    for profil in TEACHER_PROFILES_ORDER:
-        count = sum(1 for p in persons.values() if p["profil"] == profil)
-        if count:
-            singular, plural = PROFILE_NAMES[profil]
-            lines.append(f"{_plural(count, singular, plural)} {'trouvé' if count <= 1 else 'trouvés'}.")
+    # One line per profile, in the order the file first names it, as SACoche counts them.
+    for profil, count in Counter(p["profil"] for p in persons.values()).items():
+        names = PROFILES[profil]
+        lines.append(f"{_plural(count, names.long_singular, names.long_plural)} {'trouvé' if count <= 1 else 'trouvés'}.")
     lines += _structure_lines(classes, groups)
     return {"persons": list(persons.values()), "classes": classes, "groups": groups}, lines
-
-
-TEACHER_PROFILES_ORDER = ["ENS", "EDU", "DOC", "AED", "SUR", "ORI", "MDS", "ADF", "IEX", "DIR"]
 
 
 def _structure_lines(classes: dict, groups: dict) -> list[str]:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from flask import render_template
 
+from .profiles import STAFF
+
 PAGES = {"administrateur_eleve", "administrateur_parent", "administrateur_professeur"}
-TEACHER_FAMILY = ("ENS", "DIR", "EDU", "DOC", "AED", "SUR", "ORI", "MDS", "ADF", "IEX")
 
 COLUMNS = {
     "administrateur_eleve": ["Id. ENT", "Id. GEPI", "Id Sconet", "N° Sconet", "Référence", "Genre", "Nom",
@@ -80,10 +81,10 @@ def render(page: str, context: dict, store, base: int, request) -> str:
     else:
         statut = form.get("f_statut", "1")
         extra["statut"] = statut
-        marks = ",".join("?" * len(TEACHER_FAMILY))
+        marks = ",".join("?" * len(STAFF))
         users = store.query(f"SELECT * FROM user WHERE base = ? AND profil IN ({marks}) AND "
                             + ("sortie = ''" if statut == "1" else "sortie != ''") + " ORDER BY nom, prenom",
-                            (base, *TEACHER_FAMILY))
+                            (base, *STAFF))
     rows = None
     if users is not None:
         children = {row["parent_id"]: row["n"] for row in store.query(

@@ -16,6 +16,7 @@ from urllib.parse import unquote
 
 from markupsafe import escape
 
+from .profiles import STAFF
 from .siecle import ImportRefused, extract, group_key, school_year, uploaded_xml
 from .store import Store, hash_password
 
@@ -32,7 +33,7 @@ STEP_LISTS = {
                 ("step8", "Étape 5 - Responsabilités (ajouts / modifications / suppressions)"),
                 ("step9", "Étape 6 - Nettoyage des fichiers temporaires")],
 }
-FAMILY = {"professeurs": ("ENS", "DIR", "EDU", "DOC", "AED", "SUR", "ORI", "MDS", "ADF", "IEX"),
+FAMILY = {"professeurs": STAFF,
           "eleves": ("ELV",), "parents": ("TUT",)}
 ARCHIVE_KIND = {"professeurs": "personnel", "eleves": "eleve", "parents": "parent"}
 REMOVE_HEADER = {"professeurs": "Utilisateurs à retirer (absents du fichier)",
