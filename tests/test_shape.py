@@ -71,3 +71,15 @@ def test_flask_is_not_needed_by_a_production_install():
     text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
     dependencies = text[text.index("dependencies = ["):text.index("]", text.index("dependencies = ["))]
     assert "flask" not in dependencies.lower()
+
+
+def test_an_ent_family_is_a_folder_under_flows_ent_with_its_page_object_and_label_pack():
+    from flows.ent.families import EntPages, ent_families
+
+    families = ent_families()
+    assert set(families) == {"esup_montpellier"}
+    wanted = {name for name in vars(EntPages) if not name.startswith("_")} - {"page"}
+    for name, family in families.items():
+        assert family.labels_path.parent == Path(__file__).resolve().parents[1] / "flows" / "ent" / name
+        assert wanted <= set(dir(family.pages)), name
+        assert family.labels()["login"]["username"]

@@ -4,34 +4,35 @@ from __future__ import annotations
 
 from bot.flow import Flow, Outcome, RunContext, Status
 
-from .pages import EntSite, load_labels
+from .families import EntFamily, EntPages, ent_families, labels_of
 
-# The ENT families whose pages the bot knows; each is driven with a label pack (packs/).
-# Adding one: its page object and pack, and its name here.
-ENT_FAMILIES = ("esup_montpellier",)
 ENT_CSV_FACT = "ent_accounts_csv"
 MANUAL = object()   # an outcome's data: the steps were left to a person
 
 
-def ent_family(ctx: RunContext) -> str | None:
-    """The school's ENT family, when the bot knows its pages."""
-    family = ctx.school.ent_family or ctx.school.ent_connector
-    return family if family in ENT_FAMILIES else None
+def ent_family(ctx: RunContext) -> EntFamily | None:
+    """The school's ENT family (a folder under flows/ent/), when the bot knows its pages."""
+    return ent_families().get(ctx.school.ent_family or ctx.school.ent_connector)
 
 
 def ent_labels(ctx: RunContext) -> dict:
     site = ctx.config.sites["ent"]
-    return load_labels(site.selector_pack, site.labels)
+    return labels_of(site.selector_pack or ent_family(ctx).name, site.labels)
 
 
-def ent_admin_site(ctx: RunContext) -> EntSite:
-    site = EntSite(ctx.page, ctx.site_url("ent"), ent_labels(ctx))
+def ent_site(ctx: RunContext, page) -> EntPages:
+    """The school's ENT family's page object on `page`."""
+    return ent_family(ctx).site(page, ctx.site_url("ent"), ent_labels(ctx))
+
+
+def ent_admin_site(ctx: RunContext) -> EntPages:
+    site = ent_site(ctx, ctx.page)
     site.log_in(ctx.login("ent"), ctx.password("ent"))
     return site
 
 
 class EntFlow(Flow):
-    """A step on the ENT's own pages. For an ENT outside ENT_FAMILIES it touches nothing, needs
+    """A step on the ENT's own pages. For an ENT of no known family it touches nothing, needs
     no ENT password, and lists what a person must do on that ENT instead."""
     sites = ("ent",)
 

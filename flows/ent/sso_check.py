@@ -11,8 +11,7 @@ from schoolfiles.ent_csv import read_ent_csv
 from bot.flow import Outcome, RunContext, Status
 
 from ..sacoche.pages import SsoLanding   # SACoche's side of the check
-from .common import ENT_CSV_FACT, EntFlow, ent_labels
-from .pages import EntSite
+from .common import ENT_CSV_FACT, EntFlow, ent_labels, ent_site
 
 
 # ENT profile (accounts export) → SACoche profile types (the header's profil_<type>) that fit it:
@@ -58,12 +57,12 @@ class SsoCheck(EntFlow):
         for user in ctx.school.sso_check:
             ctx.step(f"{user.login} se connecte à l'ENT et clique sur « SACoche » dans le Bureau")
             page = ctx.isolated_page()
-            ent = EntSite(page, ctx.site_url("ent"), ent_labels(ctx))
+            ent = ent_site(ctx, page)
             ent.log_in(user.login, ctx.password(f"sso:{user.login}"))
             landed = ent.open_sacoche_from_desktop()
             ctx.show(landed)   # the report shows SACoche's page, not the ENT's
             landing = SsoLanding(landed).who_is_logged_in()
-            if not landing["identified"] and EntSite(landed, ctx.site_url("ent"), ent_labels(ctx)).shows_login_form():
+            if not landing["identified"] and ent_site(ctx, landed).shows_login_form():
                 raise FlowFailed(f"La session ENT de {user.login} a expiré avant le retour vers SACoche "
                                  "(page de connexion de l'ENT au lieu de SACoche).", transient=True)
             if landing.pop("passing", False):

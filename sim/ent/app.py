@@ -1,7 +1,7 @@
 """An ENT simulator (ESUP-Portail as the Montpellier academy's guide shows it) and its CAS 2.0
 server. Nobody here has the real ENT's HTML: the markup is our own, ordinary semantic HTML, and
 every control the bot uses carries exactly the accessible name of the label pack
-(flows/ent/packs/esup_montpellier.yaml), so that the bot finds it by role + name as a person
+(flows/ent/esup_montpellier/labels.yaml), so that the bot finds it by role + name as a person
 would."""
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from flask import Flask, Response, g, jsonify, redirect, render_template, reques
 from .store import ADMIN_PROFILE, APPS_PER_PAGE, PROFILES, Store
 from ..faults import RULE_KINDS, FaultError, Faults, apply_after, apply_before
 
-PACK_PATH = Path(__file__).resolve().parents[2] / "flows/ent/packs/esup_montpellier.yaml"
+PACK_PATH = Path(__file__).resolve().parents[2] / "flows/ent/esup_montpellier/labels.yaml"
 SESSION_COOKIE = "ENT-session"   # SACoche's cookies live on the same host (other port): distinct name
 CAS_NS = "http://www.yale.edu/tp/cas"
 CSV_TITLE = "Extraction des comptes ENT"

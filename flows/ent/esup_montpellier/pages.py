@@ -1,49 +1,21 @@
-"""Page objects of the ENT. Nobody on the project has the real ENT's HTML, so every control is
-found by what a person sees: its role and accessible name, taken from a selector pack
-(packs/<name>.yaml) that the user's config may override label by label (sites.ent.labels)."""
+"""Page objects of the Montpellier academy's ENT (ESUP portal). Nobody on the project has the
+real ENT's HTML, so every control is found by what a person sees: its role and accessible name,
+taken from this family's label pack (labels.yaml), which the user's config may override label by
+label (sites.ent.labels)."""
 from __future__ import annotations
 
 import copy
-import re
 from pathlib import Path
 
-import yaml
 from playwright.sync_api import Locator, Page, expect
 
 from bot.browser import (DownloadBroken, NavigationWatch, PageInsteadOfDownload, download_by_clicking,
                          private_page)
-from bot.errors import FlowFailed, Refused
+from bot.errors import FlowFailed
 from bot.retry import retry_with_backoff
 from bot.secrets import Secret
 
-PACKS = Path(__file__).resolve().parent / "packs"
-DEFAULT_PACK = "esup_montpellier"
-
-
-def load_labels(pack: str | None, overrides: dict) -> dict:
-    name = pack or DEFAULT_PACK
-    path = PACKS / f"{name}.yaml"
-    if not re.fullmatch(r"[a-z0-9_]+", name) or not path.is_file():
-        known = ", ".join(sorted(p.stem for p in PACKS.glob("*.yaml")))
-        raise Refused(f"Jeu de libellés ENT « {name} » inconnu (clé sites.ent.selector_pack ; connus : {known})")
-    labels = yaml.safe_load(path.read_text(encoding="utf-8"))
-    _merge_overrides(labels, overrides or {}, "sites.ent.labels")
-    return labels
-
-
-def _merge_overrides(labels: dict, overrides: dict, where: str) -> None:
-    for key, value in overrides.items():
-        if key not in labels:
-            raise Refused(f"{where}.{key} : libellé inconnu (clés possibles : {', '.join(labels)})")
-        if isinstance(labels[key], dict):
-            if not isinstance(value, dict):
-                raise Refused(f"{where}.{key} : une liste de libellés est attendue")
-            _merge_overrides(labels[key], value, f"{where}.{key}")
-        else:
-            labels[key] = value
-
-
-class EntSite:
+class EsupSite:
     """The ENT as one person sees it in one browser context."""
 
     def __init__(self, page: Page, base_url: str, labels: dict):
@@ -80,7 +52,7 @@ class EntSite:
         # The password is typed in a private context (never traced nor filmed); the ENT's
         # session cookie then carries over to this page's context.
         with private_page(self.page) as private:
-            EntSite(private, self.base_url, self.labels)._log_in_here(login, password)
+            EsupSite(private, self.base_url, self.labels)._log_in_here(login, password)
         if not self._at_desktop_or_login():
             raise FlowFailed(f"La session ENT de {login} n'a pas été reprise après la connexion.")
 
