@@ -2,11 +2,13 @@
 reads them: their filter forms and `table#table_action` with the Id. ENT column."""
 from __future__ import annotations
 
-from flask import render_template
+from flask import render_template, request
 
 from .profiles import STAFF
+from .site import PageFamily, sim
 
-PAGES = {"administrateur_eleve", "administrateur_parent", "administrateur_professeur"}
+PAGES = ("administrateur_eleve", "administrateur_parent", "administrateur_professeur")
+user_lists = PageFamily("userlists", __name__)
 
 COLUMNS = {
     "administrateur_eleve": ["Id. ENT", "Id. GEPI", "Id Sconet", "N° Sconet", "Référence", "Genre", "Nom",
@@ -54,7 +56,9 @@ def _select_students(store, base: int, choice: str):
     return store.query(query + " ORDER BY nom, prenom", args)
 
 
-def render(page: str, context: dict, store, base: int, request) -> str:
+@user_lists.page(*PAGES, posted=True)   # their filter forms post to the page itself
+def render(user, context: dict) -> str:
+    page, store, base = context["page"], sim().store, user["base"]
     form = request.form if request.method == "POST" else {}
     users = None
     extra: dict = {}
