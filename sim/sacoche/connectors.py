@@ -47,7 +47,7 @@ CONNECTORS: list[Connector] = [
                   cas_server=ESUP_CAS_SERVER, csv_format="esup")
         for dep in ("11", "30", "34", "48", "66")
     ],
-    # Two connectors of other ENTs with their own account-file layouts (see ent_ids.CSV_FORMATS).
+    # Two connectors of other ENTs with their own account-file layouts (CSV_LAYOUTS below).
     Connector("cas", "01", "kosmos_01", "ENT K-d'école (département de l'Ain)",
               cas_server={"host": "cas.colleges.ain.fr", "port": "443", "root": "",
                           "subdomain": "cas", "domain": "colleges.ain.fr"}, csv_format="kosmos"),
@@ -67,8 +67,19 @@ CONNECTORS: list[Connector] = [
     Connector("gepi", "", "saml", "S'authentifier depuis GEPI (protocole SAML)"),
 ]
 
+# The account-file layouts the simulated identifier import reads, by Connector.csv_format:
+# (header lines to drop, id column, surname column, first-name column). A str column: the layout
+# finds it by name in the first line (kosmos), which is then dropped.
+CSV_LAYOUTS = {"esup": (2, 0, 2, 3), "toutatice": (0, 2, 0, 1), "kosmos": (1, "Identifiant ENT", "Nom", "Prénom")}
+
 OPTGROUP_LABELS = {"normal": "Local", "cas": "Serveur CAS", "shibboleth": "Shibboleth",
                    "gepi": "GEPI"}
+
+
+def csv_layout(nom: str) -> tuple | None:
+    """The account-file layout of the connector named `nom`, if the simulator reads its files."""
+    formats = {c.csv_format for c in CONNECTORS if c.nom == nom}
+    return next((CSV_LAYOUTS[f] for f in formats if f in CSV_LAYOUTS), None)
 
 
 def find(mode: str, ref: str) -> Connector | None:

@@ -11,14 +11,11 @@ from collections import Counter
 from markupsafe import escape
 
 from ..text import without_accents
+from .connectors import csv_layout
 from .profiles import PROFILES, sigles_of
 
 # Every profile the ENT-id import may match (SACoche: eleve, parent, professeur, directeur, inspecteur).
 MATCHED_PROFILES = sigles_of("eleve", "parent", "professeur", "directeur", "inspecteur")
-# Connector name → (header lines to drop, id column, surname column, first-name column).
-# A str column: the layout finds it by name in the first line (kosmos), which is then dropped.
-CSV_FORMATS = {"esup_montpellier": (2, 0, 2, 3), "toutatice": (0, 2, 0, 1),
-               "kosmos_01": (1, "Identifiant ENT", "Nom", "Prénom")}
 MSG_FIELDS_NOT_FOUND = "Les champs nécessaires n'ont pas pu être repérés !"
 
 
@@ -49,7 +46,7 @@ def decode(data: bytes) -> str:
 
 def read_lines(data: bytes, connector: str) -> list[tuple[str, str, str]]:
     """(id ENT, NOM, Prénom) of each usable line."""
-    skip, col_id, col_nom, col_prenom = CSV_FORMATS[connector]
+    skip, col_id, col_nom, col_prenom = csv_layout(connector)
     text = decode(data)
     counts = Counter({sep: text.count(sep) for sep in (";", ",", ":", "\t")})
     separator = counts.most_common(1)[0][0]

@@ -83,7 +83,7 @@ def import_identifiers(user):
     params = store.params(user["base"])
     choice = request.form.get("f_choix_principal", "")
     if request.form.get("f_action") != "import_ent" or choice != f"import_id_ent_{params['connexion_mode']}" \
-            or params["connexion_nom"] not in ent_ids.CSV_FORMATS:
+            or connectors.csv_layout(params["connexion_nom"]) is None:
         return answer(False, MSG_BAD_DATA)
     upload = request.files.get("userfile")
     if upload is None or not upload.filename:
