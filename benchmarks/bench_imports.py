@@ -18,6 +18,7 @@ import keyring
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.config import load_config  # noqa: E402
+from bot.flow import Tracing  # noqa: E402
 from bot.runner import RunOptions, run_school  # noqa: E402
 from bot.secrets import set_password  # noqa: E402
 from flows import by_name  # noqa: E402
@@ -54,7 +55,7 @@ def main() -> int:
         for name in IMPORTS:
             served_before, requests_before = sims.sacoche.timing.seconds, sims.sacoche.timing.requests
             started = time.perf_counter()
-            run = run_school(config, str(DEMO_SCHOOL.base), [flows[name]], RunOptions(quiet=True, trace=False))
+            run = run_school(config, str(DEMO_SCHOOL.base), [flows[name]], RunOptions(quiet=True, tracing=Tracing.OFF))
             wall = time.perf_counter() - started
             served = sims.sacoche.timing.seconds - served_before
             requests = sims.sacoche.timing.requests - requests_before

@@ -1,33 +1,34 @@
-"""Full onboarding figures, against the simulators:
-1. one 2,000-student school, every flow of the guide: the bot's wall time beside the simulators'
-   own server time;
-2. N schools (default 10) at once with --parallel N, beside one school alone (SACoche flows,
-   smaller schools): how well the batch overlaps.
+"""Full onboarding figures, measured as a user's run: the bot is `python -m bot full-onboarding`
+in its own process, with the command line's defaults (traces `retain-on-failure`, screenshots),
+and the simulators serve from this process.
 
-    python benchmarks/bench_onboarding.py [--students 2000] [--schools 10] [--batch-students 150]
+1. one school of `--students` students, every flow of the guide: per flow, the bot's time, the
+   simulators' server time for the requests made during that flow, and their ratio; the bot
+   process's peak RSS (its VmHWM, read while it runs);
+2. a batch: one school alone, then `--schools` N schools with `--parallel N` (SACoche flows,
+   `--batch-students` each), and how the batch compares with one school.
+
+The last line is `ratio bot/server: X.XX` for the run of part 1.
+
+    python benchmarks/bench_onboarding.py [--students 60] [--schools 3] [--batch-students 60]
+
+Figures only: nothing here passes or fails on a duration.
 """
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import subprocess
 import sys
 import tempfile
+import threading
 import time
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
-import keyring
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from bot.config import load_config  # noqa: E402
-from bot.runner import RunOptions, run_school, run_schools  # noqa: E402
-from bot.secrets import set_password  # noqa: E402
-from flows import FLOWS, by_name  # noqa: E402
-from sim import datagen  # noqa: E402
-from sim.demo import DEMO_SCHOOL, EXAMPLE_CONFIG, InMemoryKeyring  # noqa: E402
-from sim.ent.seed import DEMO_ENT_ADMIN, demo_password  # noqa: E402
-from sim.seed import sso_check_logins  # noqa: E402
-from sim.server import Simulators  # noqa: E402
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
 
 SACOCHE_FLOWS = ["sacoche-auth-mode", "sacoche-class-levels", "sacoche-import-teachers", "sacoche-import-students",
                  "sacoche-import-parents"]
@@ -39,37 +40,119 @@ def year() -> int:
     return today.year if today.month >= 8 else today.year - 1
 
 
-def server_seconds(sims: Simulators) -> float:
-    return sims.sacoche.timing.seconds + sims.ent.timing.seconds
+class PeakRss:
+    """The peak resident memory (VmHWM) of one process, read every 50 ms while it runs: the
+    high-water mark only grows, so the last reading is the peak, give or take its last 50 ms."""
+
+    def __init__(self, pid: int):
+        self.pid, self.kib = pid, 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+        self._thread.start()
+
+    def _watch(self) -> None:
+        while not self._stop.is_set():
+            try:
+                for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+                    if line.startswith("VmHWM:"):
+                        self.kib = max(self.kib, int(line.split()[1]))
+            except (OSError, ValueError):
+                return
+            self._stop.wait(0.05)
+
+    def stop(self) -> float:
+        self._stop.set()
+        self._thread.join()
+        return self.kib / 1024
 
 
-def one_big_school(students: int, tmp: Path) -> None:
+def run_cli(args: list[str], config: Path, env: dict) -> tuple[dict, float, float]:
+    """(report.json, wall seconds, bot's peak RSS in MB) of one `python -m bot` run."""
+    started = time.perf_counter()
+    with subprocess.Popen([sys.executable, "-m", "bot", *args, "--json", "--config", str(config)], cwd=REPO, env=env,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as bot:
+        peak = PeakRss(bot.pid)
+        out, err = bot.communicate()
+        rss = peak.stop()
+    wall = time.perf_counter() - started
+    if bot.returncode != 0:
+        raise SystemExit(f"python -m bot {' '.join(args)} : code {bot.returncode}\n{err[-2000:]}")
+    return json.loads(out), wall, rss
+
+
+def environment(tmp: Path) -> dict:
+    """A keyring file of the benchmark's own, for this process and the bot's."""
+    os.environ["PYTHON_KEYRING_BACKEND"] = "keyrings.alt.file.PlaintextKeyring"
+    os.environ["XDG_DATA_HOME"] = str(tmp / "xdg")
+    return {**os.environ, "PYTHONPATH": str(REPO)}
+
+
+def write_config(path: Path, overrides: dict) -> Path:
+    import yaml
+
+    from sim.demo import EXAMPLE_CONFIG
+    data = merged(yaml.safe_load(EXAMPLE_CONFIG.read_text(encoding="utf-8")), overrides)
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def merged(base: dict, overrides: dict) -> dict:
+    result = dict(base)
+    for key, value in overrides.items():
+        result[key] = merged(result[key], value) if isinstance(value, dict) and isinstance(result.get(key), dict) \
+            else value
+    return result
+
+
+def flow_windows(report: dict) -> list[tuple[str, float, float]]:
+    return [(flow["name"], datetime.fromisoformat(flow["started_at"]).timestamp(), flow["duration_s"])
+            for flow in report["flows"]]
+
+
+def one_school(students: int, tmp: Path, env: dict) -> float:
+    from bot.secrets import set_password
+    from sim import datagen
+    from sim.demo import DEMO_SCHOOL, demo_overrides
+    from sim.ent.seed import DEMO_ENT_ADMIN, demo_password
+    from sim.seed import sso_check_logins
+    from sim.server import Simulators
+
     data = datagen.generate_school(datagen.SchoolSpec(uai=DEMO_SCHOOL.uai, year=year(), students=students,
                                                       teachers=max(8, students // 16), seed=7, support_staff=True))
-    with Simulators(tmp / "sim-big", school_data=data) as sims:
-        files = datagen.write_school_files(data, tmp / "files-big")
+    with Simulators(tmp / "sim-one", school_data=data) as sims:
+        files = datagen.write_school_files(data, tmp / "files-one")
         checkers = sso_check_logins(data)
-        config = load_config(EXAMPLE_CONFIG, overrides={
-            "sites": {"sacoche": {"url": sims.sacoche_url}, "ent": {"url": sims.ent_url}},
-            "paths": {"recordings_dir": str(tmp / "rec-big"), "state_dir": str(tmp / "state-big")},
-            "schools": {"123": {"files": {k: str(v) for k, v in files.items()},
-                                "sso_check": [{"login": login} for login in checkers]}}})
-        set_password("123", "sacoche", DEMO_SCHOOL.sacoche_admin_password)
-        set_password("123", "ent", DEMO_ENT_ADMIN[1])
+        overrides = demo_overrides(sims, files, checkers, tmp / "state-one")
+        overrides["paths"]["recordings_dir"] = str(tmp / "rec-one")
+        config = write_config(tmp / "one.yaml", overrides)
+        school = str(DEMO_SCHOOL.base)
+        set_password(school, "sacoche", DEMO_SCHOOL.sacoche_admin_password)
+        set_password(school, "ent", DEMO_ENT_ADMIN[1])
         for login in checkers:
-            set_password("123", f"sso:{login}", demo_password(login))
-        before = server_seconds(sims)
-        started = time.perf_counter()
-        run = run_school(config, "123", FLOWS, RunOptions(quiet=True))
-        wall = time.perf_counter() - started
-        served = server_seconds(sims) - before
-    print(f"1. Intégration complète, {students} élèves : {run.status}")
-    for flow in run.flows:
-        print(f"   {flow.name:26} {flow.duration_s:7.1f} s  {flow.status}")
-    print(f"   bot {wall:.1f} s (navigateur compris) — serveurs simulés {served:.1f} s — rapport {wall / served:.1f}")
+            set_password(school, f"sso:{login}", demo_password(login))
+        report, wall, rss = run_cli(["full-onboarding", "--school", school], config, env)
+        timers = (sims.sacoche.timing, sims.ent.timing)
+        print(f"1. Intégration complète d'une école de {students} élèves, comme la ligne de commande "
+              f"(options par défaut) : {report['status']}")
+        print(f"   {'étape':26} {'robot':>8} {'serveurs':>9} {'rapport':>8}")
+        total_served = 0.0
+        shots = 0
+        for name, start, duration in flow_windows(report):
+            served = sum(t.seconds_between(start, start + duration) for t in timers)
+            total_served += served
+            print(f"   {name:26} {duration:7.2f}s {served:8.2f}s {duration / served if served else 0:8.2f}")
+        shots = sum(1 for flow in report["flows"] if flow.get("screenshot"))
+        print(f"   total : robot {wall:.1f} s de bout en bout (lancement compris), serveurs simulés {total_served:.1f} s")
+        print(f"   captures d'écran : {shots}/{len(report['flows'])} étapes")
+        print(f"   mémoire du processus du robot (pic RSS) : {rss:.0f} Mo")
+        return wall / total_served if total_served else 0.0
 
 
-def batch(schools: int, students: int, tmp: Path) -> None:
+def batch(schools: int, students: int, tmp: Path, env: dict) -> None:
+    from bot.secrets import set_password
+    from sim import datagen
+    from sim.server import Simulators
+
     with Simulators(tmp / "sim-batch") as sims:
         overrides = {"sites": {"sacoche": {"url": sims.sacoche_url}, "ent": {"url": sims.ent_url}},
                      "paths": {"recordings_dir": str(tmp / "rec-batch"), "state_dir": str(tmp / "state-batch")},
@@ -90,31 +173,31 @@ def batch(schools: int, students: int, tmp: Path) -> None:
                 "files": {k: str(v) for k, v in files.items()}}
             set_password(str(base), "sacoche", f"bench-{base}")
             ids.append(str(base))
-        config = load_config(EXAMPLE_CONFIG, overrides=overrides)
-        flows = [by_name()[name] for name in SACOCHE_FLOWS]
-        started = time.perf_counter()
-        alone = run_schools(config, ids[:1], flows, RunOptions(quiet=True, trace=False))
-        one = time.perf_counter() - started
-        started = time.perf_counter()
-        together = run_schools(config, ids[1:], flows, RunOptions(quiet=True, trace=False), parallel=schools)
-        many = time.perf_counter() - started
-    print(f"2. Lot de {schools} écoles de {students} élèves (mode, imports) :")
-    print(f"   une école seule : {one:.1f} s ({alone[0].status})")
-    print(f"   {schools} écoles, --parallel {schools} : {many:.1f} s "
-          f"({sum(o.status == 'success' for o in together)}/{schools} réussies) — "
-          f"{many / one:.1f} fois le temps d'une école, pour {schools} fois plus de travail")
+        config = write_config(tmp / "batch.yaml", overrides)
+        only = ["--only", ",".join(SACOCHE_FLOWS)]
+        alone, one, _ = run_cli(["full-onboarding", "--school", ids[0], *only], config, env)
+        many_args = ["full-onboarding", *[arg for school in ids[1:] for arg in ("--school", school)],
+                     "--parallel", str(schools), *only]
+        _, many, rss = run_cli(many_args, config, env)
+    print(f"2. Lot de {schools} écoles de {students} élèves (mode, niveaux, imports), comme la ligne de commande :")
+    print(f"   une école seule : {one:.1f} s ({alone['status']})")
+    print(f"   {schools} écoles, --parallel {schools} : {many:.1f} s — {many / one:.2f} fois le temps d'une école, "
+          f"pour {schools} fois plus de travail (pic RSS du robot {rss:.0f} Mo)")
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--students", type=int, default=2000)
-    parser.add_argument("--schools", type=int, default=10)
-    parser.add_argument("--batch-students", type=int, default=150)
+    parser = argparse.ArgumentParser(description="Chiffres de l'intégration complète contre les simulateurs.")
+    parser.add_argument("--students", type=int, default=60, help="élèves de l'école de la partie 1 (défaut : 60)")
+    parser.add_argument("--schools", type=int, default=3, help="écoles du lot de la partie 2 (défaut : 3)")
+    parser.add_argument("--batch-students", type=int, default=60, help="élèves de chaque école du lot (défaut : 60)")
+    parser.add_argument("--no-batch", action="store_true", help="sans la partie 2")
     args = parser.parse_args()
-    keyring.set_keyring(InMemoryKeyring())
     with tempfile.TemporaryDirectory() as tmp:
-        one_big_school(args.students, Path(tmp))
-        batch(args.schools, args.batch_students, Path(tmp))
+        env = environment(Path(tmp))
+        ratio = one_school(args.students, Path(tmp), env)
+        if not args.no_batch:
+            batch(args.schools, args.batch_students, Path(tmp), env)
+    print(f"ratio bot/server: {ratio:.2f}")
     return 0
 
 

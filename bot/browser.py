@@ -172,14 +172,18 @@ class BrowserSession:
         if self.trace:
             self.context.tracing.start_chunk(title=title)
 
-    def stop_trace_chunk(self, path: Path) -> Path | None:
+    def stop_trace_chunk(self, path: Path, keep: bool = True) -> Path | None:
+        """End the step's chunk: written to `path` when kept, else dropped (nothing written)."""
         if not self.trace:
             return None
         try:
-            self.context.tracing.stop_chunk(path=str(path))
+            if keep:
+                self.context.tracing.stop_chunk(path=str(path))
+            else:
+                self.context.tracing.stop_chunk()
         except PlaywrightError:
             return None   # a dead browser keeps its trace: the flow's own result matters more
-        return path
+        return path if keep else None
 
     def __exit__(self, *exc) -> None:
         if self.browser is not None:
@@ -194,6 +198,38 @@ class BrowserSession:
         if self._playwright is not None:
             self._playwright.stop()
             self._playwright = None
+
+
+# A whole-page screenshot stops at this height: a 3,000-parent list is 48,000 px tall, and
+# capturing it timed out (and weighed 13 MB).
+SCREENSHOT_MAX_HEIGHT_PX = 8000
+
+
+class ScreenshotMissing(Exception):
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason   # in French, for the report
+
+
+def take_screenshot(page: Page, path: Path, whole_page: bool, timeout_ms: int) -> None:
+    """The visible window, or with `whole_page` the page from its top down to
+    SCREENSHOT_MAX_HEIGHT_PX; raises ScreenshotMissing with the reason when there is none."""
+    try:
+        if whole_page:
+            height = page.evaluate("() => document.documentElement.scrollHeight")
+            width = (page.viewport_size or {}).get("width") or page.evaluate("() => window.innerWidth")
+            clip = {"x": 0, "y": 0, "width": width, "height": max(1, min(int(height), SCREENSHOT_MAX_HEIGHT_PX))}
+            page.screenshot(path=str(path), full_page=True, clip=clip, timeout=timeout_ms)
+        else:
+            page.screenshot(path=str(path), timeout=timeout_ms)
+    except PlaywrightTimeout:
+        raise ScreenshotMissing(f"la page n'a pas pu être capturée en {timeout_ms / 1000:.0f} s") from None
+    except PlaywrightError as exc:
+        closed = "closed" in str(exc).lower()
+        raise ScreenshotMissing("la page était déjà fermée (navigateur arrêté ?)" if closed
+                                else f"le navigateur a refusé la capture ({str(exc).splitlines()[0][:120]})") from None
+    except OSError as exc:
+        raise ScreenshotMissing(f"impossible d'écrire l'image sur ce poste ({exc.strerror or exc})") from None
 
 
 @contextmanager

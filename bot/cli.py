@@ -16,7 +16,7 @@ from typing import Callable, Mapping, Sequence, TextIO
 from . import report, secrets
 from .config import BotConfig, load_config
 from .errors import BotError, Refused
-from .flow import Flow, RunOptions
+from .flow import Flow, RunOptions, Tracing
 from .status import ExitStatus
 from .text import json_visible
 
@@ -111,7 +111,11 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--step", nargs="?", const="flow", choices=["flow", "fine"], default=None,
                          help="attendre Entrée avant chaque étape (--step=fine : avant chaque étape de l'assistant)")
         sub.add_argument("--video", action="store_true", help="filmer la session (hors connexions)")
-        sub.add_argument("--no-trace", action="store_true", help="ne pas enregistrer de trace Playwright")
+        sub.add_argument("--tracing", choices=[t.value for t in Tracing], default=Tracing.RETAIN_ON_FAILURE.value,
+                         help="trace Playwright de chaque étape : on (toujours), off (jamais), retain-on-failure "
+                              "(gardée seulement pour une étape en échec ; défaut)")
+        sub.add_argument("--no-trace", action="store_const", dest="tracing", const=Tracing.OFF.value,
+                         help="comme --tracing off")
         sub.add_argument("--mode", choices=["complet", "partiel"], default=None,
                          help="affichage des imports (défaut : celui que propose SACoche)")
         sub.add_argument("--json", action="store_true", help="rapport JSON sur la sortie standard")
@@ -193,7 +197,7 @@ def list_flows(args, catalogue: Catalogue, env: Environment) -> ExitStatus:
 
 def run_options(args, skip_finished: bool) -> RunOptions:
     return RunOptions(headed=args.headed, slow_mo_ms=args.slow_mo, mode=args.mode, step_mode=args.step,
-                      video=args.video, trace=not args.no_trace, quiet=args.quiet,
+                      video=args.video, tracing=Tracing(args.tracing), quiet=args.quiet,
                       skip_finished=skip_finished, force=getattr(args, "force", False))
 
 

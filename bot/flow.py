@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
@@ -17,9 +18,24 @@ from .status import Status
 if TYPE_CHECKING:
     from .console import Console
 
-__all__ = ["Flow", "Outcome", "RunContext", "RunOptions", "Status"]
+__all__ = ["Flow", "Outcome", "RunContext", "RunOptions", "Status", "Tracing"]
 
 T = TypeVar("T")
+
+
+class Tracing(StrEnum):
+    """When a step's Playwright trace is kept, as pytest-playwright's --tracing: always, never, or
+    only for a step that went wrong (recorded all along, dropped when the step succeeds)."""
+    ON = "on"
+    OFF = "off"
+    RETAIN_ON_FAILURE = "retain-on-failure"
+
+    @property
+    def records(self) -> bool:
+        return self is not Tracing.OFF
+
+    def keeps(self, went_wrong: bool) -> bool:
+        return self is Tracing.ON or (self is Tracing.RETAIN_ON_FAILURE and went_wrong)
 
 
 @dataclass(frozen=True)
@@ -31,7 +47,7 @@ class RunOptions:
     skip_finished: bool = False        # full-onboarding: skip flows the journal says are done
     force: bool = False                # … unless forced
     step_mode: str | None = None       # None, "flow" or "fine"
-    trace: bool = True
+    tracing: Tracing = Tracing.RETAIN_ON_FAILURE
     video: bool = False
     quiet: bool = False
 

@@ -48,6 +48,8 @@ class FlowResult(BaseModel):
     details: dict[str, Any] = Field(default_factory=dict)
     counts: dict[str, Any] = Field(default_factory=dict)
     screenshot: str | None = None
+    screenshot_missing: str = ""   # why there is no screenshot, in French
+    started_at: str = ""           # ISO time, to the millisecond (benchmarks line the servers' time up with it)
     labels: dict[str, dict[str, str]] = Field(default_factory=dict, exclude=True)   # the flow's French labels
 
     @property
@@ -122,7 +124,9 @@ class RunReport(BaseModel):
             "status": self.status.value,
             **({"message": self.message} if self.message else {}),
             "flows": [{"name": f.name, "title": f.title, "status": f.status.value, "duration_s": f.duration_s,
-                       "details": {"summary": f.summary, **f.details}, "counts": f.counts, "screenshot": f.screenshot}
+                       "details": {"summary": f.summary, **f.details}, "counts": f.counts, "screenshot": f.screenshot,
+                       **({"screenshot_missing": f.screenshot_missing} if f.screenshot_missing else {}),
+                       "started_at": f.started_at}
                       for f in self.flows],
             "counts": self.counts,
             "labels": self.labels,
@@ -139,7 +143,9 @@ class RunReport(BaseModel):
             flows.append(FlowResult(name=str(flow.get("name") or ""), title=str(flow.get("title") or ""),
                                     status=Status(flow.get("status")), summary=str(details.pop("summary", "") or ""),
                                     duration_s=float(flow.get("duration_s") or 0.0), details=details,
-                                    counts=dict(flow.get("counts") or {}), screenshot=flow.get("screenshot")))
+                                    counts=dict(flow.get("counts") or {}), screenshot=flow.get("screenshot"),
+                                    screenshot_missing=str(flow.get("screenshot_missing") or ""),
+                                    started_at=str(flow.get("started_at") or "")))
         status = data.get("status")
         return cls(school=str(data.get("school") or ""), run_dir=Path(str(data.get("run_dir") or ".")),
                    title=str(data.get("title") or ""), flows=flows, started_at=str(data.get("started_at") or ""),

@@ -18,7 +18,7 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from . import report
-from .browser import BrowserSession
+from .browser import BrowserSession, ScreenshotMissing, take_screenshot
 from .config import BotConfig
 from .errors import BotError, FlowFailed, Refused, SiteNotReady, VerificationMismatch
 from .console import Console
@@ -134,7 +134,7 @@ def _run_in(run_dir: Path, journal: Journal, config: BotConfig, school_id: str, 
     accepted = accepted_certificates(config.sites) if to_run else []
     video_dir = run_dir / "video" if options.video else None
     with BrowserSession(config.browser, run_dir / "downloads", headed=options.headed,
-                        slow_mo_ms=options.slow_mo_ms, trace=options.trace, video_dir=video_dir,
+                        slow_mo_ms=options.slow_mo_ms, trace=options.tracing.records, video_dir=video_dir,
                         accepted_certificates=accepted) as session:
         ctx.page = session.page
         ctx.isolated_page = session.isolated_page
@@ -150,7 +150,8 @@ def _run_in(run_dir: Path, journal: Journal, config: BotConfig, school_id: str, 
             # Taken after the run, so that what a flow produced for itself (the ENT export)
             # counts as its input next time.
             inputs = fingerprint(flow.inputs(ctx))
-            trace = session.stop_trace_chunk(run_dir / f"{number:02d}-{flow.name}.trace.zip")
+            trace = session.stop_trace_chunk(run_dir / f"{number:02d}-{flow.name}.trace.zip",
+                                             keep=options.tracing.keeps(result.status.went_wrong))
             if trace is not None:
                 result.details["trace"] = trace.name
             run.flows.append(result)
@@ -190,6 +191,7 @@ def _run_one(ctx: RunContext, flow: Flow, number: int) -> FlowResult:
     safe (see each flow's `retry_safe` note), and a wizard cut in the middle is restarted
     rather than resumed, because SACoche keeps its state per session."""
     started = time.monotonic()
+    started_at = datetime.now().isoformat(timespec="milliseconds")
     attempts = ctx.config.browser.retries + 1
     notes = []
     ctx.shown_page = None
@@ -208,16 +210,18 @@ def _run_one(ctx: RunContext, flow: Flow, number: int) -> FlowResult:
     if result.status.went_wrong:
         details.setdefault("what_to_do", result.status.advice(result.transient, attempt))
     shot_name = f"{number:02d}-{flow.name}{'-echec' if result.status.went_wrong else ''}.png"
-    screenshot = None
+    screenshot, missing = shot_name, ""
     try:
-        # The page the flow said shows its result (the SSO check: SACoche's page), else the main one.
-        (ctx.shown_page or ctx.page).screenshot(path=str(ctx.artifact_path(shot_name)), full_page=True)
-        screenshot = shot_name
-    except (PlaywrightError, OSError):
-        pass   # a dead page must not hide the flow's own result
+        # The page the flow said shows its result (the SSO check: SACoche's page), else the main
+        # one: the window after a step, the whole page (up to a height) after a failure.
+        take_screenshot(ctx.shown_page or ctx.page, ctx.artifact_path(shot_name), whole_page=result.status.went_wrong,
+                        timeout_ms=ctx.config.browser.action_timeout_ms)
+    except ScreenshotMissing as why:
+        screenshot, missing = None, why.reason   # the flow's own result matters more
     return FlowResult(name=flow.name, title=flow.title, status=result.status, summary=redact(result.summary),
                       duration_s=round(time.monotonic() - started, 2), details=details,
-                      counts=result.counts, screenshot=screenshot, labels=flow.report_labels)
+                      counts=result.counts, screenshot=screenshot, screenshot_missing=missing,
+                      started_at=started_at, labels=flow.report_labels)
 
 
 def _point_to_copies(result: FlowResult, run: RunReport) -> None:

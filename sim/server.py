@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import deque
 from pathlib import Path
 
 from werkzeug.serving import make_server
@@ -17,23 +18,32 @@ from .seed import DEMO_SCHOOLS, demo_school_data, seed_sacoche
 
 
 class TimedApp:
-    """WSGI wrapper adding up the time the simulator spends serving requests (benchmarks
-    compare it with the bot's own time)."""
+    """WSGI wrapper adding up the time the simulator spends serving requests, and keeping when
+    each was served (wall clock), so that benchmarks can set each step's server time beside the
+    bot's own."""
 
-    def __init__(self, app):
+    def __init__(self, app, kept_intervals: int = 200_000):
         self.app = app
         self.seconds = 0.0
         self.requests = 0
+        self.intervals: deque[tuple[float, float]] = deque(maxlen=kept_intervals)   # (start, end), time.time()
         self._lock = threading.Lock()
 
     def __call__(self, environ, start_response):
-        started = time.perf_counter()
+        started, wall = time.perf_counter(), time.time()
         try:
             return list(self.app(environ, start_response))
         finally:
+            spent = time.perf_counter() - started
             with self._lock:
-                self.seconds += time.perf_counter() - started
+                self.seconds += spent
                 self.requests += 1
+                self.intervals.append((wall, wall + spent))
+
+    def seconds_between(self, start: float, end: float) -> float:
+        """Server time spent on requests that started between `start` and `end` (time.time())."""
+        with self._lock:
+            return sum(b - a for a, b in self.intervals if start <= a < end)
 
 
 class ServedApp:

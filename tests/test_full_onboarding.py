@@ -48,7 +48,14 @@ def test_full_onboarding_agrees_with_both_sites_then_skips_what_is_done(sims, sc
     sacoche_app = next(app for app in ent_state(sims)["apps"] if app["kind"] == "sacoche")
     assert {row["value"] for row in sacoche_app["links"]} == {"123"}
     run_dir = Path(report["run_dir"])
-    assert (run_dir / "report.html").is_file() and (run_dir / "04-sacoche-import-teachers.trace.zip").is_file()
+    assert (run_dir / "report.html").is_file()
+    # --tracing retain-on-failure (the default): a run where every step succeeded keeps no trace,
+    # and every step has its screenshot, the visible window.
+    assert not list(run_dir.glob("*.trace.zip"))
+    # One SACoche session for the whole run: SACoche's 2-second login delay is paid once; the
+    # three SSO checks are the ENT users' own logins through CAS.
+    assert sim_state(sims)["logins"] == {"normal": 1, "cas": len(school.config_data["schools"]["123"]["sso_check"])}
+    assert all(flow["screenshot"] and (run_dir / flow["screenshot"]).is_file() for flow in report["flows"])
     # The journal holds outcomes, never a secret.
     journal = (school.tmp_path / "state" / "journal" / "123.json").read_text(encoding="utf-8")
     assert json.loads(journal)["flows"]["sso-check"]["status"] == "unchanged"   # read-only: nothing changed
@@ -79,6 +86,11 @@ def test_a_run_broken_in_the_students_wizard_resumes_without_duplicates(sims, sc
     broken = onboard(school, code=3)
     assert statuses(broken)["sacoche-import-students"] == "failed"
     assert "étape 61" in broken["flows"][-1]["details"]["summary"]
+    # The failed step keeps its trace (retain-on-failure), and a screenshot of the whole page.
+    run_dir = Path(broken["run_dir"])
+    assert sorted(p.name for p in run_dir.glob("*.trace.zip")) == ["05-sacoche-import-students.trace.zip"]
+    assert broken["flows"][-1]["details"]["trace"] == "05-sacoche-import-students.trace.zip"
+    assert broken["flows"][-1]["screenshot"] == "05-sacoche-import-students-echec.png"
     assert "sacoche-ent-ids" not in statuses(broken)
     created = users(sim_state(sims)["schools"]["123"], {"ELV"})
     assert created   # half done: accounts exist, their groups do not
@@ -144,7 +156,7 @@ def test_no_secret_in_any_artifact_of_a_filmed_run_nor_in_the_process_list(sims,
     secrets = [DEMO.sacoche_admin_password, DEMO_ENT_ADMIN[1],
                *(demo_password(u["login"]) for u in school.config_data["schools"]["123"]["sso_check"])]
     command = [sys.executable, "-m", "bot", "full-onboarding", "--school", "123", "--json", "--video",
-               "--config", str(school.config_path)]
+               "--tracing", "on", "--config", str(school.config_path)]
     with open(school.tmp_path / "out.txt", "w") as out, open(school.tmp_path / "err.txt", "w") as err:
         bot = subprocess.Popen(command, cwd=REPO, env=school.env, stdout=out, stderr=err)
         command_lines = set()

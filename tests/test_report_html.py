@@ -315,3 +315,11 @@ def test_print_shows_the_folded_lists_of_the_todo_box(page: Page, tmp_path, repo
     expect(page.locator("section.todo").get_by_text(ENT_ONLY[-1])).to_be_visible()
     pdf = page.pdf()
     assert pdf.startswith(b"%PDF") and len(pdf) > 20_000
+
+
+def test_a_step_without_screenshot_says_why():
+    page_html = render_html({"school": "7", "status": "success", "counts": {}, "run_dir": "/x/7/r",
+                             "flows": [{"name": "sacoche-import-parents", "status": "done", "duration_s": 1,
+                                        "details": {"summary": "ok"}, "screenshot": None,
+                                        "screenshot_missing": "la page n'a pas pu être capturée en 15 s"}]})
+    assert "Pas de capture d'écran : la page n&#x27;a pas pu être capturée en 15 s" in step_section(page_html, 1)

@@ -12,7 +12,7 @@ simview = Blueprint("simview", __name__)
 
 @simview.route("/_sim/state")
 def state():
-    return jsonify({**sim().store.snapshot(), "requests": sim().requests})
+    return jsonify({**sim().store.snapshot(), "requests": sim().requests, "logins": dict(sim().logins)})
 
 
 @simview.route("/_sim/faults", methods=["GET", "POST"])

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import secrets
 import threading
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -84,6 +85,7 @@ class SacocheSim:
     credentials_dir: Path           # step 53's files of new passwords
     today: date | None = None       # fixed by tests; else the real date
     requests: int = 0               # site requests the bot made (a refused run must make none)
+    logins: Counter = field(default_factory=Counter)               # successful logins, by "normal" / "cas"
     lock: threading.Lock = field(default_factory=threading.Lock)
     views: dict[str, View] = field(default_factory=dict)          # page → view(user, context)
     posted_pages: set[str] = field(default_factory=set)           # pages whose forms post to themselves
@@ -165,6 +167,9 @@ def identified_user():
 
 
 def log_user_in(account, base: int, authmode: str) -> None:
+    state = sim()
+    with state.lock:
+        state.logins[authmode] += 1
     reset_session()
     g.session.update({"user_id": account["id"], "base": base, "profil": account["profil"]})
     g.new_cookies[SCHOOL_COOKIE] = (str(base), ONE_YEAR)
