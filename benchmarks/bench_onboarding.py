@@ -84,7 +84,7 @@ def environment(tmp: Path) -> dict:
     """A keyring file of the benchmark's own, for this process and the bot's."""
     os.environ["PYTHON_KEYRING_BACKEND"] = "keyrings.alt.file.PlaintextKeyring"
     os.environ["XDG_DATA_HOME"] = str(tmp / "xdg")
-    return {**os.environ, "PYTHONPATH": str(REPO)}
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
 
 
 def write_config(path: Path, overrides: dict) -> Path:
