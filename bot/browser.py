@@ -162,7 +162,8 @@ class BrowserSession:
         return context
 
     def isolated_page(self) -> Page:
-        """A page in a fresh context (no cookies): another person at another computer."""
+        """A page in a fresh context (no cookies): another person at another computer. It is
+        never traced nor filmed, so a password may be typed there (see private_page)."""
         context = self._new_context()
         self._extra_contexts.append(context)
         return context.new_page()
@@ -236,15 +237,43 @@ def take_screenshot(page: Page, path: Path, whole_page: bool, timeout_ms: int) -
 def private_page(page: Page) -> Iterator[Page]:
     """A page of the same browser in a fresh context that is neither traced nor filmed, for
     typing a password; on success its cookies (the site's session) are handed to `page`'s
-    context, which then continues identified."""
+    context, which then continues identified. A page of an isolated context (another person's
+    browser, never traced nor filmed either) is already such a page: it is given as it is."""
     session = _sessions.get(id(page.context.browser))
-    context = session._new_context() if session else page.context.browser.new_context()
+    if session is not None and page.context in session._extra_contexts:
+        yield page
+        return
+    private = PrivatePage(page)
     try:
-        private = context.new_page()
-        yield private
-        page.context.add_cookies(context.cookies())
+        yield private.page
+        private.hand_over()
     finally:
-        context.close()
+        private.close()
+
+
+class PrivatePage:
+    """The page of private_page, for when it must outlive one block: opened now, used later
+    (a login form that makes its visitor wait), then handed over and closed."""
+
+    def __init__(self, for_page: Page):
+        self.for_page = for_page
+        session = _sessions.get(id(for_page.context.browser))
+        self._context = session._new_context() if session else for_page.context.browser.new_context()
+        try:
+            self.page = self._context.new_page()
+        except BaseException:
+            self._context.close()
+            raise
+
+    def hand_over(self) -> None:
+        """Give the private context's cookies (the site's session) to the page it was opened for."""
+        self.for_page.context.add_cookies(self._context.cookies())
+
+    def close(self) -> None:
+        try:
+            self._context.close()
+        except PlaywrightError:
+            pass   # the browser is already gone
 
 
 class NavigationWatch:

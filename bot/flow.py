@@ -133,6 +133,11 @@ class Flow:
     def preflight(self, ctx: RunContext) -> None:
         """Check inputs without touching any site; raise errors.Refused."""
 
+    def warm_up(self, ctx: RunContext) -> None:
+        """Once the browser is up and before the run's first step: start what a site makes the
+        bot wait for (never a write), so that the wait passes while earlier steps work. A
+        failure here is ignored: the step then does it all itself."""
+
     def run(self, ctx: RunContext) -> Outcome:
         raise NotImplementedError
 

@@ -139,6 +139,11 @@ def _run_in(run_dir: Path, journal: Journal, config: BotConfig, school_id: str, 
         ctx.page = session.page
         ctx.isolated_page = session.isolated_page
         console.attach(session.context)
+        for flow in to_run:
+            try:
+                flow.warm_up(ctx)
+            except (BotError, PlaywrightError):
+                pass   # the step will do it all itself, and say so if it cannot
         for number, flow in enumerate(flows, start=1):
             if flow not in to_run:
                 console.say(f"[{number}/{len(flows)}] {flow.title} : déjà faite, sautée.")

@@ -52,8 +52,9 @@ def test_full_onboarding_agrees_with_both_sites_then_skips_what_is_done(sims, sc
     # --tracing retain-on-failure (the default): a run where every step succeeded keeps no trace,
     # and every step has its screenshot, the visible window.
     assert not list(run_dir.glob("*.trace.zip"))
-    # One SACoche session for the whole run: SACoche's 2-second login delay is paid once; the
-    # three SSO checks are the ENT users' own logins through CAS.
+    # One SACoche session for the whole run, and its login form opened early enough that
+    # SACoche's 2-second delay never refused it ("too_early"); the SSO checks are the ENT
+    # users' own logins through CAS.
     assert sim_state(sims)["logins"] == {"normal": 1, "cas": len(school.config_data["schools"]["123"]["sso_check"])}
     assert all(flow["screenshot"] and (run_dir / flow["screenshot"]).is_file() for flow in report["flows"])
     # The journal holds outcomes, never a secret.

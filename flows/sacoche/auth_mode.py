@@ -3,17 +3,14 @@ connector (menu Mode d'identification / Connecteur ENT)."""
 from __future__ import annotations
 
 from bot.errors import FlowFailed, Refused, VerificationMismatch
-from bot.flow import Flow, Outcome, RunContext, Status
+from bot.flow import Outcome, RunContext, Status
 
 from .connectors import connector_option, find_connector
-from .pages import ConnexionPage, SacocheSite, is_transient
+from .common import SacocheFlow, sacoche_site
+from .pages import ConnexionPage, is_transient
 
 
-def sacoche_site(ctx: RunContext) -> SacocheSite:
-    return SacocheSite(ctx.page, ctx.site_url("sacoche"), ctx.school_id)
-
-
-class SacocheAuthMode(Flow):
+class SacocheAuthMode(SacocheFlow):
     report_labels = {"details": {"mode": "Valeur de l'option du mode", "previous_mode": "Valeur de l'option précédente",
                                  "mode_label": "Mode", "previous_mode_label": "Mode précédent",
                                  "cas_server_typed": "Serveur CAS saisi",
@@ -22,7 +19,6 @@ class SacocheAuthMode(Flow):
     # Retry-safe: saving the same mode twice leaves the same settings.
     name = "sacoche-auth-mode"
     title = "SACoche : mode d'identification par l'ENT"
-    sites = ("sacoche",)
 
     def wanted_mode(self, ctx: RunContext) -> str:
         return connector_option(ctx.school.ent_connector, ctx.school.department)

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from bot.errors import Refused, SiteNotReady, VerificationMismatch
 from schoolfiles.checks import check_school_files
-from bot.flow import Flow, Outcome, RunContext, Status
+from bot.flow import Outcome, RunContext, Status
 
-from .auth_mode import sacoche_site
+from .common import SacocheFlow, sacoche_site
 from .levels import LevelPlan, compact, official_levels, plan_levels
 from .pages import LevelsPage
 
@@ -31,12 +31,11 @@ def _plan_from_files(ctx: RunContext) -> LevelPlan:
     return plan_levels(summary.sts, summary.eleves)
 
 
-class SacocheClassLevels(Flow):
+class SacocheClassLevels(SacocheFlow):
     # Retry-safe: choosing a level already chosen changes nothing (and the bot skips those
     # SACoche marks as chosen); nothing is ever removed.
     name = "sacoche-class-levels"
     title = "SACoche : niveaux de classe de l'établissement"
-    sites = ("sacoche",)
     report_labels = {"counts": {"levels_added": "niveaux ajoutés"},
                      "details": {"added": "Niveaux ajoutés", "already": "Niveaux déjà choisis",
                                  "classes": "Niveau de chaque classe"}}

@@ -11,12 +11,12 @@ from pathlib import Path
 from bot.errors import FlowFailed, Refused, VerificationMismatch
 from schoolfiles.checks import check_school_files
 from schoolfiles.ent_csv import read_ent_csv
-from bot.flow import Flow, Outcome, RunContext, Status
+from bot.flow import Outcome, RunContext, Status
 from bot.text import visible
 
 from ..ent.common import ENT_CSV_FACT, ent_family
 from .connectors import find_connector
-from .auth_mode import sacoche_site
+from .common import SacocheFlow, sacoche_site
 from .pages import IdentifierImportPage, UserListPage, is_transient
 
 REASONS = {
@@ -33,7 +33,7 @@ IDS_TAKEN = "Identifiants ENT déjà affectés à un autre utilisateur"
 WITHOUT_ID = "Utilisateurs SACoche sans identifiant ENT"
 
 
-class SacocheEntIds(Flow):
+class SacocheEntIds(SacocheFlow):
     report_labels = {
         "counts": {"ent_ids_set": "identifiants ENT posés", "ent_ids_unchanged": "identifiants ENT déjà en place",
                    "homonyms": "homonymes à traiter à la main", "ent_only_accounts": "comptes ENT sans utilisateur SACoche",
@@ -44,7 +44,6 @@ class SacocheEntIds(Flow):
     # has ("identifiant d'ENT identique").
     name = "sacoche-ent-ids"
     title = "SACoche : import des identifiants de l'ENT"
-    sites = ("sacoche",)
 
     def _csv_path(self, ctx: RunContext) -> Path | None:
         """The export of this run or of an earlier one (journal), else the configured file."""

@@ -11,9 +11,9 @@ from datetime import datetime
 
 from bot.browser import DownloadBroken, PageInsteadOfDownload
 from bot.errors import FlowFailed, Refused, SiteNotReady, VerificationMismatch
-from bot.flow import Flow, Outcome, RunContext, Status
+from bot.flow import Outcome, RunContext, Status
 
-from .auth_mode import sacoche_site
+from .common import SacocheFlow, sacoche_site
 from .class_levels import school_level_plan
 from .expected import expected_people, same_rank_students
 from .pages import IMPORT_DONE, ImportWizardPage, UserListPage, WizardRefusal, WizardStep, is_transient
@@ -88,11 +88,10 @@ PARENTS = ImportKind("sacoche-import-parents", "SACoche : import des parents (SI
                      "siecle_parents", "siecle_parents", "responsables", "administrateur_parent", "parents")
 
 
-class SacocheImportUsers(Flow):
+class SacocheImportUsers(SacocheFlow):
     # Retry-safe: SACoche only writes at the validation steps (32, 42, 52, 62, 72, 82) and
     # matches people by their SIECLE/STS id first, so running the wizard again from its start
     # after a cut finds the accounts already created and adds nobody twice.
-    sites = ("sacoche",)
 
     def __init__(self, kind: ImportKind):
         self.kind = kind

@@ -6,11 +6,13 @@ from __future__ import annotations
 import re
 from contextlib import contextmanager
 from dataclasses import dataclass
+from html.parser import HTMLParser
 from urllib.parse import parse_qs, urlsplit
 
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, expect
 
-from bot.browser import DownloadBroken, download_by_clicking, private_page
+from bot.browser import DownloadBroken, PrivatePage, download_by_clicking
 from bot.errors import FlowFailed
 from bot.retry import RetryAfter, retry_with_backoff, with_retries
 from bot.secrets import Secret
@@ -75,10 +77,11 @@ def settled_feedback(label) -> AjaxFeedback:
 class SacocheSite:
     """The SACoche of one school: login, navigation, and the identified layout."""
 
-    def __init__(self, page: Page, base_url: str, base: str):
+    def __init__(self, page: Page, base_url: str, base: str, early_form: "EarlyLoginForm | None" = None):
         self.page = page
         self.base_url = base_url
         self.base = base
+        self.early_form = early_form
 
     def url(self, query: str) -> str:
         return f"{self.base_url}index.php?{query}"
@@ -103,16 +106,35 @@ class SacocheSite:
     # Login -----------------------------------------------------------------------------
     def log_in(self, login: str, password: Secret) -> None:
         # The password is typed in a private context (never traced nor filmed); the session
-        # cookie then carries over to this page's context.
-        with private_page(self.page) as private:
-            SacocheSite(private, self.base_url, self.base)._log_in_here(login, password)
+        # cookie then carries over to this page's context. A form opened early (EarlyLoginForm)
+        # has already waited out SACoche's delay.
+        early = self.early_form.take() if self.early_form else None
+        if early is not None:
+            try:
+                SacocheSite(early.page, self.base_url, self.base)._submit_login(login, password)
+                early.hand_over()
+                return
+            except (FlowFailed, PlaywrightError):
+                pass   # the early form went stale (its session, the page): a fresh one below
+            finally:
+                early.close()
+        private = PrivatePage(self.page)
+        try:
+            here = SacocheSite(private.page, self.base_url, self.base)
+            here.open_login_form()
+            here._submit_login(login, password)
+            private.hand_over()
+        finally:
+            private.close()
 
-    def _log_in_here(self, login: str, password: Secret) -> None:
+    def open_login_form(self) -> None:
+        """The public page with its login form (SACoche's delay runs from now on)."""
         # `mode=normal` shows the SACoche form even once the school uses an ENT (the ENT radio
         # would otherwise be pre-checked and the password fields hidden).
         self.page.goto(self.url(f"base={self.base}&mode=normal"))
-        submit = self.page.locator("#f_submit")
-        submit.wait_for()   # the form itself arrives by AJAX after the page
+        self.page.locator("#f_submit").wait_for()   # the form itself arrives by AJAX after the page
+
+    def _submit_login(self, login: str, password: Secret) -> None:
         normal_mode = self.page.locator("#f_mode_normal")
         if normal_mode.count() and not normal_mode.is_checked():
             normal_mode.check()
@@ -141,6 +163,35 @@ class SacocheSite:
             raise RetryAfter(int(delay.group(1)), message)
         raise FlowFailed(f"Connexion administrateur SACoche refusée (base {self.base}, "
                          f"compte {login}) : {message}", transient=is_transient(message))
+
+
+class EarlyLoginForm:
+    """SACoche refuses a login sent less than 2 s after its form was shown (anti brute force;
+    too early, and the wait starts again). So the form is opened, in a private page, before the
+    run's first step: the wait passes while the bot works on the ENT, and the first login fills
+    it in. Opening it writes nothing."""
+
+    def __init__(self):
+        self._private: PrivatePage | None = None
+
+    def open(self, site: SacocheSite) -> None:
+        if self._private is None:
+            private = PrivatePage(site.page)
+            try:
+                SacocheSite(private.page, site.base_url, site.base).open_login_form()
+            except BaseException:
+                private.close()
+                raise
+            self._private = private
+
+    def take(self) -> PrivatePage | None:
+        private, self._private = self._private, None
+        return private
+
+    def close(self) -> None:
+        private = self.take()
+        if private is not None:
+            private.close()
 
 
 class AdminPage:
@@ -266,6 +317,20 @@ class LevelsPage(AdminPage):
 
 
 # "Importer des fichiers d'utilisateurs" ----------------------------------------------------------
+# The wizard's state once an answer is in: SACoche's refusal, or the first visible control with
+# the report lines of the step (null until then: wait_for_function polls).
+SETTLED_STEP = """controls => {
+    const problem = document.querySelector('#form_bilan #ajax_msg.alerte, #form_bilan #ajax_msg.erreur');
+    if (problem) return {problem: problem.innerText.trim()};
+    const control = document.querySelector(controls);
+    if (!control) return null;
+    const box = control.getBoundingClientRect();
+    if (!box.width || !box.height || getComputedStyle(control).visibility === 'hidden') return null;
+    const lines = Array.from(document.querySelectorAll(
+        '#form_bilan fieldset label.valide, #form_bilan fieldset label.alerte'))
+        .map(label => label.innerText.trim()).filter(text => text);
+    return {id: control.id, href: control.getAttribute('href'), lines: lines};
+}"""
 WIZARD_CONTROLS = ("#form_bilan a#passer_etape_suivante, #form_bilan a#envoyer_infos_regroupements, "
                    "#form_bilan a#envoyer_infos_utilisateurs, #form_bilan a.step53, #form_bilan a#retourner_depart")
 IMPORT_DONE = "Fichiers temporaires effacés, procédure d'import terminée !"
@@ -328,20 +393,16 @@ class ImportWizardPage(AdminPage):
         return self.settle()
 
     def settle(self) -> WizardStep:
-        """Wait until the last action is answered: a new control, or a message."""
+        """Wait until the last action is answered: a new control, or a message. The step's
+        control, target and report lines are read in one go: a step of 2,000 students is a big
+        page, and each separate read of it is a round trip through its whole DOM."""
         expect(self.feedback).not_to_have_class(LOADER)
-        problem = self.page.locator("#form_bilan #ajax_msg.alerte, #form_bilan #ajax_msg.erreur")
-        if problem.count():
-            raise WizardRefusal(problem.inner_text().strip())
-        control = self.page.locator(WIZARD_CONTROLS).first
-        control.wait_for()
-        href = control.get_attribute("href") or "#"
-        kind = control.get_attribute("id") or "step53"
+        state = self.page.wait_for_function(SETTLED_STEP, arg=WIZARD_CONTROLS).json_value()
+        if "problem" in state:
+            raise WizardRefusal(state["problem"])
+        href = state["href"] or "#"
         target = int(href[5:]) if href.startswith("#step") else 0
-        lines = [text.strip() for text in self.page.locator("#form_bilan fieldset label.valide, "
-                                                             "#form_bilan fieldset label.alerte").all_inner_texts()
-                 if text.strip()]
-        return WizardStep(kind, target, lines)
+        return WizardStep(state["id"] or "step53", target, state["lines"])
 
     def control(self, step: WizardStep):
         return self.page.locator({"step53": "#form_bilan a.step53"}.get(step.control, f"#form_bilan a#{step.control}"))
@@ -428,6 +489,77 @@ class WizardRefusal(Exception):
 
 
 # User-management pages -----------------------------------------------------------------------------
+# The filter forms of the students' and parents' lists, as their pages post them for "every one".
+LIST_FORMS = {"administrateur_eleve": {"f_groupes": "d2"},   # "Tout l'établissement"
+              "administrateur_parent": {"f_debut_nom": "", "f_debut_prenom": "", "f_afficher": "1", "f_statut": "1"}}
+ROWS_OF_TABLE = """table => {
+    const titles = Array.from(table.querySelectorAll('thead th')).map(th => th.textContent.trim());
+    return Array.from(table.querySelectorAll('tbody tr[id^=id_]')).map(tr => {
+        const row = {id: tr.id.substring(3)};
+        Array.from(tr.children).forEach((td, i) => {
+            if (titles[i]) row[titles[i]] = td.textContent.replace(/\\s+/g, ' ').trim(); });
+        return row; }); }"""
+
+
+class _TableRows(HTMLParser):
+    """The rows of one table (`<tr id="id_N">` in its tbody) as dicts by column title, read
+    from the page's HTML the way ROWS_OF_TABLE reads the DOM."""
+
+    def __init__(self, table_id: str):
+        super().__init__(convert_charrefs=True)
+        self.table_id = table_id
+        self.found = False        # the table is in the page
+        self.identified = False   # the page is an identified one (its logout control)
+        self.depth = 0            # nesting of <table> inside ours (0: outside)
+        self.section = ""
+        self.titles: list[str] = []
+        self.rows: list[dict] = []
+        self.row: dict | None = None
+        self.cells: list[str] = []
+        self.cell: list[str] | None = None
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        if attributes.get("id") == "deconnecter":
+            self.identified = True
+        if tag == "table":
+            if self.depth or attributes.get("id") == self.table_id:
+                self.found = True
+                self.depth += 1
+            return
+        if self.depth != 1:
+            return
+        if tag in ("thead", "tbody"):
+            self.section = tag
+        elif tag == "tr":
+            row_id = attributes.get("id") or ""
+            self.row = {"id": row_id[3:]} if self.section == "tbody" and row_id.startswith("id_") else None
+            self.cells = []
+        elif tag in ("td", "th"):
+            self.cell = []
+
+    def handle_endtag(self, tag):
+        if tag == "table" and self.depth:
+            self.depth -= 1
+            return
+        if self.depth != 1:
+            return
+        if tag in ("td", "th") and self.cell is not None:
+            self.cells.append(" ".join("".join(self.cell).split()))
+            self.cell = None
+        elif tag == "tr":
+            if self.section == "thead":
+                self.titles = self.cells
+            elif self.row is not None:
+                self.row.update({title: text for title, text in zip(self.titles, self.cells) if title})
+                self.rows.append(self.row)
+            self.row = None
+
+    def handle_data(self, data):
+        if self.cell is not None:
+            self.cell.append(data)
+
+
 class UserListPage(AdminPage):
     """Élèves / Parents / Professeurs: the rows of `table#table_action` as dicts by column title."""
 
@@ -435,21 +567,23 @@ class UserListPage(AdminPage):
         super().__init__(site)
 
     def rows(self, page_name: str, login: str, password: Secret) -> list[dict]:
+        """Every row. The students' and parents' lists come from the page's own filter form
+        ("Tout l'établissement"; "Actualiser" with no filter), which SACoche answers with the
+        whole page: that answer is posted and read here as HTML, without Chromium laying out
+        thousands of rows. The form needs no CSRF token (the page says so in its source)."""
         self.site.open_admin_page(f"{page_name}&section=gestion", login, password)
-        if page_name == "administrateur_eleve":
-            with self.page.expect_navigation():
-                self.page.locator("#f_groupes").select_option("d2")   # "Tout l'établissement"
-        elif page_name == "administrateur_parent":
-            with self.page.expect_navigation():
-                self.page.locator("#actualiser").click()
-        table = self.page.locator("table#table_action")
-        table.wait_for()
-        return table.evaluate("""table => {
-            const titles = Array.from(table.querySelectorAll('thead th')).map(th => th.innerText.trim());
-            return Array.from(table.querySelectorAll('tbody tr[id^=id_]')).map(tr => {
-                const row = {id: tr.id.substring(3)};
-                Array.from(tr.children).forEach((td, i) => { if (titles[i]) row[titles[i]] = td.innerText.trim(); });
-                return row; }); }""")
+        form = LIST_FORMS.get(page_name)
+        if form is None:   # the staff list shows its rows at once
+            return self.page.locator("table#table_action").evaluate(ROWS_OF_TABLE)
+        answer = self.page.request.post(self.page.url, form=form,
+                                        headers={"User-Agent": self.page.evaluate("navigator.userAgent")})
+        table = _TableRows("table_action")
+        table.feed(answer.text() if answer.ok else "")
+        table.close()
+        if not (table.found and table.identified):   # a server error, or the session lost meanwhile
+            raise FlowFailed(f"SACoche, liste {page_name} : réponse inattendue au formulaire de la page "
+                             f"(HTTP {answer.status})", transient=True)
+        return table.rows
 
 
 # phpCAS's page when the ticket could not be validated (no or bad answer from the CAS server):

@@ -69,6 +69,8 @@ def identify(base: int):
     now = time.time()
     if now - forcebrute["time"] < forcebrute["delai"]:
         forcebrute["time"] = now
+        with sim().lock:
+            sim().logins["too_early"] += 1   # counted: the bot should not have to wait
         return answer(False, f"Sécurité : patienter {forcebrute['delai']}s avant une nouvelle tentative.")
     user, message = _check_login(base, request.form.get("f_login", "").strip(), request.form.get("f_password", ""),
                                  forcebrute["delai"])

@@ -85,7 +85,7 @@ class SacocheSim:
     credentials_dir: Path           # step 53's files of new passwords
     today: date | None = None       # fixed by tests; else the real date
     requests: int = 0               # site requests the bot made (a refused run must make none)
-    logins: Counter = field(default_factory=Counter)               # successful logins, by "normal" / "cas"
+    logins: Counter = field(default_factory=Counter)   # successful logins ("normal", "cas"), "too_early" refusals
     lock: threading.Lock = field(default_factory=threading.Lock)
     views: dict[str, View] = field(default_factory=dict)          # page → view(user, context)
     posted_pages: set[str] = field(default_factory=set)           # pages whose forms post to themselves

@@ -52,8 +52,9 @@ class EsupSite:
         # The password is typed in a private context (never traced nor filmed); the ENT's
         # session cookie then carries over to this page's context.
         with private_page(self.page) as private:
-            EsupSite(private, self.base_url, self.labels)._log_in_here(login, password)
-        if not self._at_desktop_or_login():
+            in_place = private is self.page   # an isolated page: already on the login form
+            EsupSite(private, self.base_url, self.labels)._log_in_here(login, password, on_login_form=in_place)
+        if not in_place and not self._at_desktop_or_login():
             raise FlowFailed(f"La session ENT de {login} n'a pas été reprise après la connexion.")
 
     def _at_desktop_or_login(self) -> bool:
@@ -67,10 +68,10 @@ class EsupSite:
         username.or_(desktop).first.wait_for()
         return desktop.is_visible()
 
-    def _log_in_here(self, login: str, password: Secret) -> None:
+    def _log_in_here(self, login: str, password: Secret, on_login_form: bool = False) -> None:
         words = self.labels["login"]
         desktop = self.link(self.labels["menu"]["desktop"])
-        if self._at_desktop_or_login():
+        if not on_login_form and self._at_desktop_or_login():
             return
         username = self.page.get_by_label(words["username"], exact=True)
         username.fill(login)

@@ -1,0 +1,26 @@
+"""What the SACoche flows share: the school's SACoche site, with its login form opened early
+(see EarlyLoginForm), and the flow base that opens it before the run's first step."""
+from __future__ import annotations
+
+from bot.flow import Flow, RunContext
+
+from .pages import EarlyLoginForm, SacocheSite
+
+
+def early_login_form(ctx: RunContext) -> EarlyLoginForm:
+    return EarlyLoginForm()
+
+
+def sacoche_site(ctx: RunContext) -> SacocheSite:
+    """The school's SACoche on the run's page; one early login form per run (ctx.once)."""
+    return SacocheSite(ctx.page, ctx.site_url("sacoche"), ctx.school_id, early_form=ctx.once(early_login_form))
+
+
+class SacocheFlow(Flow):
+    """A step on the school's SACoche, as its administrator."""
+    sites = ("sacoche",)
+
+    def warm_up(self, ctx: RunContext) -> None:
+        site = sacoche_site(ctx)
+        if not site.is_identified():
+            site.early_form.open(site)
