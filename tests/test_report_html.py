@@ -323,3 +323,19 @@ def test_a_step_without_screenshot_says_why():
                                         "details": {"summary": "ok"}, "screenshot": None,
                                         "screenshot_missing": "la page n'a pas pu être capturée en 15 s"}]})
     assert "Pas de capture d'écran : la page n&#x27;a pas pu être capturée en 15 s" in step_section(page_html, 1)
+
+
+def test_a_run_with_every_kind_of_outcome():
+    from html import escape
+
+    from bot.status import FALLBACK_ADVICE, Status
+    step_statuses = [status for status in Status if status is not Status.SUCCESS]
+    flows = [{"name": f"step-{status.value}", "status": status.value, "duration_s": 1,
+              "details": {"summary": f"résumé {status.value}"}, "screenshot": None} for status in step_statuses]
+    page_html = render_html({"school": "7", "status": "failed", "counts": {}, "run_dir": "/x/7/r", "flows": flows})
+    for number, status in enumerate(step_statuses, start=1):
+        section = step_section(page_html, number)
+        assert f">{escape(status.label)}</span>" in section, status
+        assert f"résumé {status.value}" in section
+        assert (escape(FALLBACK_ADVICE) in section) == status.went_wrong, status
+    assert re.search(r'class="badge big s-failed">échec<', page_html)
