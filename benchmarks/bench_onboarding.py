@@ -19,11 +19,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
@@ -66,8 +68,21 @@ class PeakRss:
         return self.kib / 1024
 
 
-def run_cli(args: list[str], config: Path, env: dict) -> tuple[dict, float, float]:
-    """(report.json, wall seconds, bot's peak RSS in MB) of one `python -m bot` run."""
+@dataclass
+class CliRun:
+    report: dict
+    wall_s: float
+    peak_rss_mb: float
+    cpu_s: float    # CPU time of the bot and all it started (Playwright's driver, Chromium)
+
+    @property
+    def busy_cores(self) -> float:
+        return self.cpu_s / self.wall_s if self.wall_s else 0.0
+
+
+def run_cli(args: list[str], config: Path, env: dict) -> CliRun:
+    """One `python -m bot` run: its report.json, wall time, peak RSS and CPU time."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     with subprocess.Popen([sys.executable, "-m", "bot", *args, "--json", "--config", str(config)], cwd=REPO, env=env,
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as bot:
@@ -75,9 +90,11 @@ def run_cli(args: list[str], config: Path, env: dict) -> tuple[dict, float, floa
         out, err = bot.communicate()
         rss = peak.stop()
     wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if bot.returncode != 0:
         raise SystemExit(f"python -m bot {' '.join(args)} : code {bot.returncode}\n{err[-2000:]}")
-    return json.loads(out), wall, rss
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return CliRun(json.loads(out), wall, rss, cpu)
 
 
 def environment(tmp: Path) -> dict:
@@ -130,7 +147,8 @@ def one_school(students: int, tmp: Path, env: dict) -> float:
         set_password(school, "ent", DEMO_ENT_ADMIN[1])
         for login in checkers:
             set_password(school, f"sso:{login}", demo_password(login))
-        report, wall, rss = run_cli(["full-onboarding", "--school", school], config, env)
+        run = run_cli(["full-onboarding", "--school", school], config, env)
+        report, wall, rss = run.report, run.wall_s, run.peak_rss_mb
         timers = (sims.sacoche.timing, sims.ent.timing)
         print(f"1. Intégration complète d'une école de {students} élèves, comme la ligne de commande "
               f"(options par défaut) : {report['status']}")
@@ -145,6 +163,8 @@ def one_school(students: int, tmp: Path, env: dict) -> float:
         print(f"   total : robot {wall:.1f} s de bout en bout (lancement compris), serveurs simulés {total_served:.1f} s")
         print(f"   captures d'écran : {shots}/{len(report['flows'])} étapes")
         print(f"   mémoire du processus du robot (pic RSS) : {rss:.0f} Mo")
+        print(f"   processeur (robot, pilote Playwright, Chromium) : {run.cpu_s:.1f} s, "
+              f"soit {run.busy_cores:.2f} cœur(s) occupé(s) sur {os.cpu_count()}")
         return wall / total_served if total_served else 0.0
 
 
@@ -175,14 +195,16 @@ def batch(schools: int, students: int, tmp: Path, env: dict) -> None:
             ids.append(str(base))
         config = write_config(tmp / "batch.yaml", overrides)
         only = ["--only", ",".join(SACOCHE_FLOWS)]
-        alone, one, _ = run_cli(["full-onboarding", "--school", ids[0], *only], config, env)
+        alone = run_cli(["full-onboarding", "--school", ids[0], *only], config, env)
         many_args = ["full-onboarding", *[arg for school in ids[1:] for arg in ("--school", school)],
                      "--parallel", str(schools), *only]
-        _, many, rss = run_cli(many_args, config, env)
+        many = run_cli(many_args, config, env)
     print(f"2. Lot de {schools} écoles de {students} élèves (mode, niveaux, imports), comme la ligne de commande :")
-    print(f"   une école seule : {one:.1f} s ({alone['status']})")
-    print(f"   {schools} écoles, --parallel {schools} : {many:.1f} s — {many / one:.2f} fois le temps d'une école, "
-          f"pour {schools} fois plus de travail (pic RSS du robot {rss:.0f} Mo)")
+    print(f"   une école seule : {alone.wall_s:.1f} s ({alone.report['status']}), "
+          f"{alone.busy_cores:.2f} cœur(s) occupé(s)")
+    print(f"   {schools} écoles, --parallel {schools} : {many.wall_s:.1f} s — {many.wall_s / alone.wall_s:.2f} fois le "
+          f"temps d'une école, pour {schools} fois plus de travail ; {many.busy_cores:.2f} cœur(s) occupé(s) sur "
+          f"{os.cpu_count()} (pic RSS du robot {many.peak_rss_mb:.0f} Mo)")
 
 
 def main() -> int:
