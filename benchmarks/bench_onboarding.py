@@ -44,10 +44,11 @@ def year() -> int:
 
 class PeakRss:
     """The peak resident memory (VmHWM) of one process, read every 50 ms while it runs: the
-    high-water mark only grows, so the last reading is the peak, give or take its last 50 ms."""
+    high-water mark only grows, so the last reading is the peak, give or take its last 50 ms.
+    Also its own CPU time (its threads, not its children), as last read."""
 
     def __init__(self, pid: int):
-        self.pid, self.kib = pid, 0
+        self.pid, self.kib, self.own_cpu_s = pid, 0, 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._watch, daemon=True)
         self._thread.start()
@@ -58,6 +59,8 @@ class PeakRss:
                 for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
                     if line.startswith("VmHWM:"):
                         self.kib = max(self.kib, int(line.split()[1]))
+                fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+                self.own_cpu_s = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
             except (OSError, ValueError):
                 return
             self._stop.wait(0.05)
@@ -73,16 +76,32 @@ class CliRun:
     report: dict
     wall_s: float
     peak_rss_mb: float
-    cpu_s: float    # CPU time of the bot and all it started (Playwright's driver, Chromium)
+    # CPU seconds. The machine's (/proc/stat) counts everything: Chromium's processes are not
+    # all reaped through the bot, so the bot's children's rusage would miss them.
+    machine_busy_s: float
+    bot_python_s: float       # the bot's own Python process (its threads, not its children)
+    simulators_s: float       # this process meanwhile: the simulators serving the bot
 
-    @property
-    def busy_cores(self) -> float:
-        return self.cpu_s / self.wall_s if self.wall_s else 0.0
+    def cores(self, seconds: float) -> float:
+        return seconds / self.wall_s if self.wall_s else 0.0
+
+    def cpu_line(self) -> str:
+        return (f"processeur : {self.cores(self.machine_busy_s):.2f} cœur(s) occupé(s) sur {os.cpu_count()} "
+                f"(dont le processus Python du robot {self.bot_python_s:.1f} s, les simulateurs "
+                f"{self.simulators_s:.1f} s ; le reste : Chromium et le pilote Playwright)")
+
+
+def machine_cpu() -> tuple[float, float]:
+    """(busy, idle) seconds of all the machine's cores so far (/proc/stat)."""
+    fields = [int(value) for value in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = fields[3] + fields[4]   # idle, iowait
+    return (sum(fields) - idle) / os.sysconf("SC_CLK_TCK"), idle / os.sysconf("SC_CLK_TCK")
 
 
 def run_cli(args: list[str], config: Path, env: dict) -> CliRun:
     """One `python -m bot` run: its report.json, wall time, peak RSS and CPU time."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    before_self = resource.getrusage(resource.RUSAGE_SELF)
+    busy_before, _ = machine_cpu()
     started = time.perf_counter()
     with subprocess.Popen([sys.executable, "-m", "bot", *args, "--json", "--config", str(config)], cwd=REPO, env=env,
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as bot:
@@ -90,11 +109,12 @@ def run_cli(args: list[str], config: Path, env: dict) -> CliRun:
         out, err = bot.communicate()
         rss = peak.stop()
     wall = time.perf_counter() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    after_self = resource.getrusage(resource.RUSAGE_SELF)
+    busy_after, _ = machine_cpu()
     if bot.returncode != 0:
         raise SystemExit(f"python -m bot {' '.join(args)} : code {bot.returncode}\n{err[-2000:]}")
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return CliRun(json.loads(out), wall, rss, cpu)
+    served = (after_self.ru_utime - before_self.ru_utime) + (after_self.ru_stime - before_self.ru_stime)
+    return CliRun(json.loads(out), wall, rss, busy_after - busy_before, peak.own_cpu_s, served)
 
 
 def environment(tmp: Path) -> dict:
@@ -163,8 +183,7 @@ def one_school(students: int, tmp: Path, env: dict) -> float:
         print(f"   total : robot {wall:.1f} s de bout en bout (lancement compris), serveurs simulés {total_served:.1f} s")
         print(f"   captures d'écran : {shots}/{len(report['flows'])} étapes")
         print(f"   mémoire du processus du robot (pic RSS) : {rss:.0f} Mo")
-        print(f"   processeur (robot, pilote Playwright, Chromium) : {run.cpu_s:.1f} s, "
-              f"soit {run.busy_cores:.2f} cœur(s) occupé(s) sur {os.cpu_count()}")
+        print(f"   {run.cpu_line()}")
         return wall / total_served if total_served else 0.0
 
 
@@ -200,11 +219,11 @@ def batch(schools: int, students: int, tmp: Path, env: dict) -> None:
                      "--parallel", str(schools), *only]
         many = run_cli(many_args, config, env)
     print(f"2. Lot de {schools} écoles de {students} élèves (mode, niveaux, imports), comme la ligne de commande :")
-    print(f"   une école seule : {alone.wall_s:.1f} s ({alone.report['status']}), "
-          f"{alone.busy_cores:.2f} cœur(s) occupé(s)")
+    print(f"   une école seule : {alone.wall_s:.1f} s ({alone.report['status']})")
     print(f"   {schools} écoles, --parallel {schools} : {many.wall_s:.1f} s — {many.wall_s / alone.wall_s:.2f} fois le "
-          f"temps d'une école, pour {schools} fois plus de travail ; {many.busy_cores:.2f} cœur(s) occupé(s) sur "
-          f"{os.cpu_count()} (pic RSS du robot {many.peak_rss_mb:.0f} Mo)")
+          f"temps d'une école, pour {schools} fois plus de travail (pic RSS du robot {many.peak_rss_mb:.0f} Mo)")
+    for label, run in (("une école", alone), (f"{schools} écoles", many)):
+        print(f"   {label}, {run.cpu_line()}")
 
 
 def main() -> int:

@@ -29,7 +29,6 @@ def is_transient(message: str) -> bool:
 
 # SACoche's anti brute-force answer; the delay (2 s, +1 per failure) is in the message.
 PLEASE_WAIT = re.compile(r"Sécurité : patienter (\d+)s")
-LOADER = re.compile(r"\bloader\b")
 
 
 @dataclass
@@ -68,9 +67,17 @@ def ajax_call_to(page: Page, page_name: str):
     request_info.value.response()   # None when the call failed
 
 
-def settled_feedback(label) -> AjaxFeedback:
-    """SACoche shows AJAX results in a label whose class leaves `loader` once the answer is in."""
-    expect(label).not_to_have_class(LOADER)
+# True once the label's class has left `loader` (SACoche's answer is in).
+ANSWERED = """css => { const label = document.querySelector(css);
+                       return !!label && !/\\bloader\\b/.test(label.className); }"""
+
+
+def settled_feedback(page: Page, css: str) -> AjaxFeedback:
+    """SACoche shows AJAX results in a label whose class leaves `loader` once the answer is in.
+    Checked at every animation frame: an `expect` polls at 100, 250, 500 ms…, and each answer
+    would then wait that long for nothing (most of a wizard step's time, measured)."""
+    page.wait_for_function(ANSWERED, arg=css)
+    label = page.locator(css)
     return AjaxFeedback(label.get_attribute("class") or "", label.inner_text().strip())
 
 
@@ -213,7 +220,8 @@ class ConnexionPage(AdminPage):
         super().__init__(site)
         self.mode_select = self.page.locator("#connexion_mode_nom")
         self.submit = self.page.locator("#bouton_valider_mode")
-        self.feedback = self.page.locator("#ajax_msg_mode")
+        self.feedback_css = "#ajax_msg_mode"
+        self.feedback = self.page.locator(self.feedback_css)
 
     def open(self, login: str, password: Secret) -> None:
         self.site.open_admin_page(self.PAGE, login, password)
@@ -258,7 +266,7 @@ class ConnexionPage(AdminPage):
     def save(self) -> AjaxFeedback:
         with ajax_call_to(self.page, self.PAGE):
             self.submit.click()
-        return settled_feedback(self.feedback)
+        return settled_feedback(self.page, self.feedback_css)
 
     def sso_address(self) -> str:
         """The SSO address the page prints for the school (shown for ENT connectors)."""
@@ -278,7 +286,8 @@ class LevelsPage(AdminPage):
         self.search_form = self.page.locator("#zone_ajout_form")
         self.family = self.page.locator("select#f_famille")
         self.results = self.page.locator("ul#f_recherche_resultat")
-        self.feedback = self.page.locator("#ajax_msg_recherche")
+        self.feedback_css = "#ajax_msg_recherche"
+        self.feedback = self.page.locator(self.feedback_css)
 
     def open(self, login: str, password: Secret) -> None:
         self.site.open_admin_page(self.PAGE, login, password)
@@ -298,7 +307,7 @@ class LevelsPage(AdminPage):
         if self.family.input_value() != str(family):
             with ajax_call_to(self.page, self.PAGE):
                 self.family.select_option(str(family))
-            found = settled_feedback(self.feedback)
+            found = settled_feedback(self.page, self.feedback_css)
             if "alerte" in found.css_class.split():
                 raise FlowFailed(f"SACoche n'a pas listé les niveaux de la famille {family} : {found.text}",
                                  transient=is_transient(found.text))
@@ -310,16 +319,19 @@ class LevelsPage(AdminPage):
             return False
         with ajax_call_to(self.page, self.PAGE):
             control.click()
-        answer = settled_feedback(self.feedback)
+        answer = settled_feedback(self.page, self.feedback_css)
         if not answer.ok:
             raise FlowFailed(f"SACoche a refusé le niveau n°{level_id} : {answer.text}", transient=is_transient(answer.text))
         return True
 
 
 # "Importer des fichiers d'utilisateurs" ----------------------------------------------------------
-# The wizard's state once an answer is in: SACoche's refusal, or the first visible control with
-# the report lines of the step (null until then: wait_for_function polls).
-SETTLED_STEP = """controls => {
+# The wizard's state once an answer is in (the feedback label has left `loader`): SACoche's
+# refusal, or the first visible control with the report lines of the step (null until then:
+# wait_for_function polls at each animation frame).
+SETTLED_STEP = """([feedback, controls]) => {
+    const label = document.querySelector(feedback);
+    if (!label || /\\bloader\\b/.test(label.className)) return null;   // the answer is not in yet
     const problem = document.querySelector('#form_bilan #ajax_msg.alerte, #form_bilan #ajax_msg.erreur');
     if (problem) return {problem: problem.innerText.trim()};
     const control = document.querySelector(controls);
@@ -351,7 +363,8 @@ class ImportWizardPage(AdminPage):
     def __init__(self, site: SacocheSite):
         super().__init__(site)
         self.category_select = self.page.locator("#f_choix_principal")
-        self.feedback = self.page.locator("#form_bilan #ajax_msg")
+        self.feedback_css = "#form_bilan #ajax_msg"
+        self.feedback = self.page.locator(self.feedback_css)
 
     def open(self, category: str, login: str, password: Secret) -> None:
         # The deep link pre-selects the category, as the page's own links do.
@@ -396,8 +409,7 @@ class ImportWizardPage(AdminPage):
         """Wait until the last action is answered: a new control, or a message. The step's
         control, target and report lines are read in one go: a step of 2,000 students is a big
         page, and each separate read of it is a round trip through its whole DOM."""
-        expect(self.feedback).not_to_have_class(LOADER)
-        state = self.page.wait_for_function(SETTLED_STEP, arg=WIZARD_CONTROLS).json_value()
+        state = self.page.wait_for_function(SETTLED_STEP, arg=[self.feedback_css, WIZARD_CONTROLS]).json_value()
         if "problem" in state:
             raise WizardRefusal(state["problem"])
         href = state["href"] or "#"
@@ -630,7 +642,8 @@ class IdentifierImportPage(AdminPage):
     def __init__(self, site: SacocheSite):
         super().__init__(site)
         self.objective = self.page.locator("#f_choix_principal")
-        self.feedback = self.page.locator("#ajax_msg")
+        self.feedback_css = "#ajax_msg"
+        self.feedback = self.page.locator(self.feedback_css)
 
     def open(self, login: str, password: Secret) -> None:
         self.site.open_admin_page(self.PAGE, login, password)
@@ -648,7 +661,7 @@ class IdentifierImportPage(AdminPage):
             self.page.locator("button#import_ent").click()
         with ajax_call_to(self.page, self.PAGE):
             chooser_info.value.set_files(str(path))
-        return settled_feedback(self.feedback)
+        return settled_feedback(self.page, self.feedback_css)
 
     def report(self) -> "EntImportReport":
         """The three sections of #ajax_retour: rows minus the header, a lone "Aucun" is none."""
