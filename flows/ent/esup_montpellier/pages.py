@@ -84,7 +84,10 @@ class EsupSite:
 
     def open_menu(self, *entries: str) -> None:
         for entry in entries:
-            self.link(self.labels["menu"][entry]).click()
+            # The next page must have come before anything is read on it: reading right after
+            # the click may still see the page the click left (a race seen under load).
+            with self.page.expect_navigation():
+                self.link(self.labels["menu"][entry]).click()
             self.check_arrival(f"menu « {self.labels['menu'][entry]} »")
 
     # Accounts export ------------------------------------------------------------------------------
@@ -116,7 +119,8 @@ class EsupSite:
         self.open_menu("administration", "external_apps")
         page_link = self.link(words["page_link"].format(number=words["sacoche_page"]))
         if page_link.count():
-            page_link.click()
+            with self.page.expect_navigation():
+                page_link.click()
         configure = self.control(words["configure"].format(app=words["app"]))
         if configure.count() == 0:
             configure.wait_for()   # give the page its time before saying it is not there
