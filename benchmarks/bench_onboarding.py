@@ -128,17 +128,10 @@ def write_config(path: Path, overrides: dict) -> Path:
     import yaml
 
     from sim.demo import EXAMPLE_CONFIG
-    data = merged(yaml.safe_load(EXAMPLE_CONFIG.read_text(encoding="utf-8")), overrides)
+    from bot.config import deep_merge
+    data = deep_merge(yaml.safe_load(EXAMPLE_CONFIG.read_text(encoding="utf-8")), overrides)
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     return path
-
-
-def merged(base: dict, overrides: dict) -> dict:
-    result = dict(base)
-    for key, value in overrides.items():
-        result[key] = merged(result[key], value) if isinstance(value, dict) and isinstance(result.get(key), dict) \
-            else value
-    return result
 
 
 def flow_windows(report: dict) -> list[tuple[str, float, float]]:

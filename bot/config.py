@@ -319,7 +319,7 @@ def load_config(path: Path | str, overrides: dict | None = None) -> BotConfig:
     if not isinstance(data, dict):
         raise Refused(f"{path} : le fichier doit contenir des clés (sites, browser, paths, schools)")
     if overrides:
-        data = _merge(data, overrides)
+        data = deep_merge(data, overrides)
     data = {**data}
     _resolve_paths(data, path.resolve().parent)
     data["source"] = str(path)
@@ -329,11 +329,12 @@ def load_config(path: Path | str, overrides: dict | None = None) -> BotConfig:
         raise Refused(format_validation_error(path, exc)) from None
 
 
-def _merge(base: dict, extra: dict) -> dict:
+def deep_merge(base: dict, extra: dict) -> dict:
+    """`base` with `extra` laid over it, nested mappings merged key by key."""
     merged = dict(base)
     for key, value in extra.items():
         if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _merge(merged[key], value)
+            merged[key] = deep_merge(merged[key], value)
         else:
             merged[key] = value
     return merged

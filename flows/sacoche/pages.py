@@ -195,11 +195,6 @@ class EarlyLoginForm:
         private, self._private = self._private, None
         return private
 
-    def close(self) -> None:
-        private = self.take()
-        if private is not None:
-            private.close()
-
 
 class AdminPage:
     """An administrator page of one school's SACoche: `PAGE` is its `index.php?page=` name."""
