@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import csv
 import io
-import unicodedata
 from collections import Counter
 
 from markupsafe import escape
 
-from ..text import without_accents
+from . import clean
 from .connectors import csv_layout
 from .profiles import PROFILES, sigles_of
 
@@ -26,14 +25,7 @@ REASON_TAKEN = "identifiant d'ENT déjà affecté à un autre utilisateur"
 REASON_HOMONYMS = "homonymes trouvés dans la base : traiter ce cas manuellement"
 REASON_UNKNOWN = "nom et prénom non trouvés dans la base"
 REASON_SAME = "identifiant d'ENT identique"
-
-
-def normalise_nom(text: str) -> str:
-    return without_accents(text).upper().strip()[:25]
-
-
-def normalise_prenom(text: str) -> str:
-    return without_accents(text).strip().title()[:25]
+REASON_NOT_GIVEN = "identifiant d'ENT non imposé"
 
 
 def decode(data: bytes) -> str:
@@ -60,44 +52,51 @@ def read_lines(data: bytes, connector: str) -> list[tuple[str, str, str]]:
     for row in rows[skip:]:
         if len(row) < 3 or len(row) <= max(col_id, col_nom, col_prenom):
             continue
-        ent_id = "".join(ch for ch in row[col_id] if unicodedata.category(ch)[0] != "C").strip()[:63]
-        nom, prenom = normalise_nom(row[col_nom]), normalise_prenom(row[col_prenom])
-        if ent_id and nom and prenom:
-            lines.append((ent_id, nom, prenom))
-    return sorted(lines, key=lambda line: (line[1], line[2]))
+        if not (row[col_id] and row[col_nom] and row[col_prenom]):
+            continue   # SACoche tests the cells as they are, before cleaning them
+        lines.append((clean.id_ent(row[col_id]), clean.nom(clean.accents(row[col_nom])),
+                       clean.prenom(clean.accents(row[col_prenom]))))
+    # Sorted by surname then first name as PHP's array_multisort(SORT_STRING) does: by bytes.
+    return sorted(lines, key=lambda line: (line[1].encode(), line[2].encode(), line[0].encode()))
 
 
-def import_ent(store, base: int, data: bytes, connector: str) -> str:
-    """Apply the file at once (there is no confirmation step) and return the report HTML."""
+def import_ent(store, base: int, data: bytes, connector: str, former_candidates: bool = True) -> str:
+    """Apply the file at once (there is no confirmation step) and return the report HTML.
+    `former_candidates` False departs from the real rule on purpose (a fault switch)."""
     lines = read_lines(data, connector)
     marks = ",".join("?" * len(MATCHED_PROFILES))
-    accounts = store.query(f"SELECT * FROM user WHERE base = ? AND profil IN ({marks})",
-                           (base, *MATCHED_PROFILES))
+    accounts = store.query(f"SELECT * FROM user WHERE base = ? AND profil IN ({marks})"
+                           + ("" if former_candidates else " AND sortie = ''"), (base, *MATCHED_PROFILES))
     classes = {row["id"]: row["nom"] for row in store.query(
         "SELECT id, nom FROM groupe WHERE base = ? AND type = 'classe'", (base,))}
+    # Every candidate, current or former, by its stored names with accents removed (nothing else).
     by_name: dict[tuple[str, str], list] = {}
     for account in accounts:
-        by_name.setdefault((normalise_nom(account["nom"]), normalise_prenom(account["prenom"])), []).append(account)
-    ids_before = {account["id_ent"]: account["id"] for account in accounts if account["id_ent"]}
+        by_name.setdefault((clean.accents(account["nom"]), clean.accents(account["prenom"])), []).append(account)
+    # The ids as they were before this file: SACoche never updates its copy while it applies it.
+    ids_before = [account["id_ent"] for account in accounts]
     changed, taken, homonyms, unknown, same = [], [], [], [], []
     with store.transaction() as db:
         for ent_id, nom, prenom in lines:
             found = by_name.get((nom, prenom), [])
             label = f"{escape(nom)} {escape(prenom)} [{escape(ent_id)}]"
-            if not found:
+            if not ent_id:   # emptied by the cleaning only (an empty cell was skipped earlier)
+                same.append(f"<tr><td>{escape(nom)} {escape(prenom)}</td><td>{REASON_NOT_GIVEN}</td></tr>")
+            elif not found:
                 unknown.append(f"<tr><td>{label}</td><td>{REASON_UNKNOWN}</td></tr>")
             elif len(found) > 1:
                 homonyms.append(f"<tr><td>{label}</td><td>{REASON_HOMONYMS}</td></tr>")
-            elif found[0]["id_ent"] == ent_id:
+            elif clean.loosely_equal(ent_id, found[0]["id_ent"]):
                 same.append(f"<tr><td>{label}</td><td>{REASON_SAME}</td></tr>")
-            elif ids_before.get(ent_id, found[0]["id"]) != found[0]["id"]:
+            elif any(clean.loosely_equal(ent_id, held) for held in ids_before):
                 taken.append(f"<tr><td>{label}</td><td>{REASON_TAKEN}</td></tr>")
             else:
                 account = found[0]
                 db.execute("UPDATE user SET id_ent = ? WHERE id = ?", (ent_id, account["id"]))
                 what = classes.get(account["classe_id"], "") if account["profil"] == "ELV" else \
                     PROFILES[account["profil"]].short_singular
-                changed.append(f'<tr class="new"><td>{escape(account["nom"])} {escape(account["prenom"])} '
+                # The file's names, not the account's, as SACoche prints them.
+                changed.append(f'<tr class="new"><td>{escape(nom)} {escape(prenom)} '
                                f'({escape(what)})</td><td class="b">Id ENT : {escape(ent_id)}</td></tr>')
 
     def section(header: str, rows: list[str]) -> str:

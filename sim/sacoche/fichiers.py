@@ -91,7 +91,9 @@ def import_identifiers(user):
     if upload.filename.rsplit(".", 1)[-1].lower() not in ("csv", "txt"):
         return answer(False, "L'extension du fichier transmis n'est pas conforme !")
     try:
-        return answer(True, ent_ids.import_ent(store, user["base"], upload.read(), params["connexion_nom"]))
+        return answer(True, ent_ids.import_ent(
+            store, user["base"], upload.read(), params["connexion_nom"],
+            former_candidates=not sim().faults.settings.get("ent_ids_former_ignored", False)))
     except ent_ids.FieldsNotFound as exc:
         return answer(False, str(exc))
 

@@ -13,6 +13,7 @@ from datetime import date
 
 from defusedxml import ElementTree as SafeET
 
+from . import clean
 from .profiles import PROFILES, STAFF
 
 CATEGORIES = {
@@ -68,11 +69,11 @@ def _clean(text: str | None) -> str:
 
 
 def clean_nom(text: str | None) -> str:
-    return _clean(text).upper()[:25].strip()
+    return clean.nom(text or "")
 
 
 def clean_prenom(text: str | None) -> str:
-    return _clean(text).title()[:25].strip()
+    return clean.prenom(text or "")
 
 
 def clean_ref(text: str | None) -> str:

@@ -2,9 +2,9 @@
 reads them: their filter forms and `table#table_action` with the Id. ENT column."""
 from __future__ import annotations
 
-from flask import render_template, request
+from flask import g, render_template, request
 
-from .profiles import STAFF
+from .profiles import PROFILES, STAFF
 from .site import PageFamily, sim
 
 PAGES = ("administrateur_eleve", "administrateur_parent", "administrateur_professeur")
@@ -18,6 +18,41 @@ COLUMNS = {
     "administrateur_professeur": ["Id. ENT", "Id. GEPI", "Id Sconet", "Référence", "Profil", "Civ.", "Nom",
                                   "Prénom", "Login", "Mot de passe", "Courriel", "Date sortie"],
 }
+
+
+# The "Modifier un utilisateur" dialog of each page: its fields (name, label, the list column
+# its value is read from; "" for none) and the title of the row's control.
+_COMMON_TAIL = [("f_genre", "Civilité :", "Civ."), ("f_nom", "Nom :", "Nom"), ("f_prenom", "Prénom :", "Prénom")]
+EDIT_FORMS = {
+    "administrateur_eleve": ("Modifier cet élève.", [
+        ("f_id_ent", "Id. ENT :", "Id. ENT"), ("f_id_gepi", "Id. GEPI :", "Id. GEPI"),
+        ("f_sconet_id", "Id Sconet :", "Id Sconet"), ("f_sconet_num", "N° Sconet :", "N° Sconet"),
+        ("f_reference", "Référence :", "Référence"), ("f_genre", "Genre :", "Genre"), ("f_nom", "Nom :", "Nom"),
+        ("f_prenom", "Prénom :", "Prénom"), ("f_birth_date", "Date de naissance :", "Date Naiss."),
+        ("f_courriel", "Courriel :", "Courriel"), ("f_login", "Login :", "Login"), ("f_password", "Mot de passe :", ""),
+        ("f_uai_origine", "UAI d'origine :", "Origine"), ("f_sortie_date", "Date de sortie :", "Date sortie")]),
+    "administrateur_parent": ("Modifier ce parent.", [
+        ("f_id_ent", "Id. ENT :", "Id. ENT"), ("f_id_gepi", "Id. GEPI :", "Id. GEPI"),
+        ("f_sconet_id", "Id Sconet :", "Id Sconet"), ("f_sconet_num", "N° Sconet :", "N° Sconet"),
+        ("f_reference", "Référence :", "Référence"), ("f_profil", "Profil :", "Profil"), *_COMMON_TAIL,
+        ("f_courriel", "Courriel :", "Courriel"), ("f_login", "Login :", "Login"), ("f_password", "Mot de passe :", ""),
+        ("f_sortie_date", "Date de sortie :", "Date sortie")]),
+    "administrateur_professeur": ("Modifier ce personnel.", [
+        ("f_id_ent", "Id. ENT :", "Id. ENT"), ("f_id_gepi", "Id. GEPI :", "Id. GEPI"),
+        ("f_sconet_id", "Id Sconet :", "Id Sconet"), ("f_reference", "Référence :", "Référence"),
+        ("f_profil", "Profil :", "Profil"), *_COMMON_TAIL, ("f_courriel", "Courriel :", "Courriel"),
+        ("f_login", "Login :", "Login"), ("f_password", "Mot de passe :", ""),
+        ("f_sortie_date", "Date de sortie :", "Date sortie")]),
+}
+PROFILE_OPTIONS = {"administrateur_parent": [("TUT", "TUT → responsable légal (parent, tuteur)")],
+                   "administrateur_professeur": [(sigle, f"{sigle} → {PROFILES[sigle].long_singular}")
+                                                 for sigle in ("DIR", "ENS", "DOC", "EDU") if sigle in PROFILES]}
+
+
+def list_cells(store, page: str, user) -> list[str]:
+    """One account's cells in its list, between the checkbox and the actions."""
+    children = store.query("SELECT COUNT(*) AS n FROM parent_eleve WHERE parent_id = ?", (user["id"],))[0]["n"]
+    return _cells(page, user, children)
 
 
 def _cells(page: str, user, children: int) -> list[str]:
@@ -59,6 +94,9 @@ def _select_students(store, base: int, choice: str):
 @user_lists.page(*PAGES, posted=True)   # their filter forms post to the page itself
 def render(user, context: dict) -> str:
     page, store, base = context["page"], sim().store, user["base"]
+    # These pages' default section is "gestion": their script and CSRF token are named after it.
+    context = {**context, "page": f"{page}_gestion"}
+    g.session["csrf"][f"{page}_gestion"] = context["csrf"]
     form = request.form if request.method == "POST" else {}
     users = None
     extra: dict = {}
@@ -94,4 +132,7 @@ def render(user, context: dict) -> str:
         children = {row["parent_id"]: row["n"] for row in store.query(
             "SELECT parent_id, COUNT(*) AS n FROM parent_eleve GROUP BY parent_id")}
         rows = [(user["id"], _cells(page, user, children.get(user["id"], 0))) for user in users]
-    return render_template("user_list.html", **context, list_page=page, columns=COLUMNS[page], rows=rows, **extra)
+    edit_title, edit_fields = EDIT_FORMS[page]
+    return render_template("user_list.html", **context, list_page=page, columns=COLUMNS[page], rows=rows,
+                           edit_title=edit_title, edit_fields=edit_fields, profile_options=PROFILE_OPTIONS.get(page, []),
+                           exit_box="box_sortie_date" if page == "administrateur_eleve" else "box_date", **extra)
