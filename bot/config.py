@@ -120,6 +120,12 @@ class ImportOptions(Strict):
     delete_missing_groups: bool = False
 
 
+class EntIdOptions(Strict):
+    # ENT lines SACoche refuses because several accounts share the name: let the flow settle
+    # those the ENT export tells apart (true), or leave them all to a person (false).
+    resolve_homonyms: bool = True
+
+
 class SsoCheckUser(Strict):
     # An ENT account of a real person used to prove SSO end to end; its password comes from the
     # keyring (site "sso:<login>") or from password_env.
@@ -150,6 +156,7 @@ class SchoolConfig(Strict):
     accounts: dict[str, AccountConfig]
     files: SchoolFiles = SchoolFiles()
     imports: ImportOptions = ImportOptions()
+    ent_ids: EntIdOptions = EntIdOptions()
     sso_check: list[SsoCheckUser] = []
 
     @field_validator("uai")

@@ -35,6 +35,7 @@ class CsvLayout:
     prenom: str
     sconet: str = ""        # a SIECLE-id column: SACoche then matches by that id
     profile: str = ""       # known for our own ENT families only (SACoche never reads it)
+    classe: str = ""        # the student's class, likewise (the bot uses it to tell homonyms apart)
     separator: str = "auto"   # "auto": the most frequent of ; , : tab, as SACoche picks it
 
     @property
@@ -46,7 +47,7 @@ def _load_layouts() -> dict[str, CsvLayout]:
     with LAYOUTS_TABLE.open(encoding="utf-8", newline="") as handle:
         return {row["layout"]: CsvLayout(key=row["layout"], header_lines=int(row["header_lines"]),
                                          fixed_order=row["fixed_order"] == "1", id=row["id"], nom=row["nom"],
-                                         prenom=row["prenom"], sconet=row["sconet"], profile=row["profile"],
+                                         prenom=row["prenom"], sconet=row["sconet"], profile=row["profile"], classe=row["classe"],
                                          separator=row["separator"] or "auto")
                 for row in csv.DictReader(handle)}
 
@@ -62,6 +63,7 @@ class EntAccount:
     nom: str
     prenom: str
     sconet_id: str = ""
+    classe: str = ""
 
 
 @dataclass
@@ -169,7 +171,7 @@ def read_ent_csv(path: Path | str, required_profiles=REQUIRED_PROFILES, layout: 
 def _columns(rows: list[list[str]], layout: CsvLayout, where: str) -> dict[str, int]:
     """The column of each field: fixed by the layout, or found in the first line by name."""
     fields = {"id": layout.id, "nom": layout.nom, "prenom": layout.prenom, "sconet": layout.sconet,
-              "profile": layout.profile}
+              "profile": layout.profile, "classe": layout.classe}
     if layout.fixed_order:
         return {key: int(value) for key, value in fields.items() if value != ""}
     header = [cell.strip() for cell in rows[0]] if rows else []
@@ -187,4 +189,5 @@ def _account(row: list[str], columns: dict[str, int]) -> EntAccount | None:
     cell = {key: row[index].strip() if index < len(row) else "" for key, index in columns.items()}
     if not (cell["id"] and cell["nom"] and cell["prenom"]):
         return None
-    return EntAccount(cell["id"], cell.get("profile", ""), cell["nom"], cell["prenom"], cell.get("sconet", ""))
+    return EntAccount(cell["id"], cell.get("profile", ""), cell["nom"], cell["prenom"], cell.get("sconet", ""),
+                      cell.get("classe", ""))

@@ -1,47 +1,50 @@
 """Guide step "Unification des identifiants": Importer / Imposer des identifiants → Importer /
 Imposer les identifiants d'un ENT, with the ENT's account export. SACoche matches by surname and
-first name; homonyms and unknown names are left for a person, and the bot lists them."""
+first name only. Before the upload the bot reads SACoche's accounts, current and former, and
+predicts SACoche's answer line by line (ent_matching); after it, every difference is reported.
+The homonyms SACoche refuses are then settled where the export tells the people apart (profile,
+class), on each account's own "Modifier" dialog; the rest is left to a person, with candidates."""
 from __future__ import annotations
 
+import dataclasses
 import json
-import re
-import unicodedata
 from pathlib import Path
 
 from bot.errors import FlowFailed, Refused, VerificationMismatch
-from schoolfiles.checks import check_school_files
-from schoolfiles.ent_csv import read_ent_csv
 from bot.flow import Outcome, RunContext, Status
 from bot.text import visible
+from schoolfiles.checks import check_school_files
+from schoolfiles.ent_csv import EntCsv, read_ent_csv
 
 from ..ent.common import ENT_CSV_FACT, ent_family
-from .connectors import find_connector
 from .common import SacocheFlow, sacoche_site
-from .pages import IdentifierImportPage, UserListPage, is_transient
+from .connectors import find_connector
+from .ent_matching import (KINDS, Account, Prediction, Settlement, Verdict, closest_names, differences, predict,
+                           reported_rows, settle_homonyms, why_unknown)
+from .pages import IdentifierImportPage, UserEditDialog, UserListPage, is_transient
 
-REASONS = {
-    "homonymes trouvés dans la base : traiter ce cas manuellement": "homonyms",
-    "nom et prénom non trouvés dans la base": "unknown_in_sacoche",
-    "identifiant d'ENT déjà affecté à un autre utilisateur": "id_taken",
-}
-LIST_PAGES = {"administrateur_professeur": "personnel", "administrateur_eleve": "élève",
-              "administrateur_parent": "parent"}
-LABEL_ID = re.compile(r"^(?P<name>.*?)\s*\[(?P<ent_id>[^\]]*)\]$")   # "NOM Prénom [id ENT]" in SACoche's table
-HOMONYMS = "Homonymes à traiter à la main (par nom)"
+HOMONYMS = "Homonymes à traiter à la main (le robot n'a pas pu les départager)"
 ENT_ONLY = "Comptes ENT sans utilisateur SACoche"
 IDS_TAKEN = "Identifiants ENT déjà affectés à un autre utilisateur"
 WITHOUT_ID = "Utilisateurs SACoche sans identifiant ENT"
+LIST_PAGES = tuple(KINDS)
 
 
 class SacocheEntIds(SacocheFlow):
     report_labels = {
         "counts": {"ent_ids_set": "identifiants ENT posés", "ent_ids_unchanged": "identifiants ENT déjà en place",
-                   "homonyms": "homonymes à traiter à la main", "ent_only_accounts": "comptes ENT sans utilisateur SACoche",
+                   "homonyms": "lignes refusées par SACoche pour homonymie",
+                   "homonyms_resolved": "homonymes départagés par le robot",
+                   "homonyms_already_resolved": "homonymes déjà départagés (inchangés)",
+                   "homonyms_left": "homonymes à traiter à la main",
+                   "ent_only_accounts": "comptes ENT sans utilisateur SACoche",
                    "ent_ids_taken": "identifiants ENT déjà affectés à un autre utilisateur",
+                   "prediction_differences": "écarts entre la prévision et la réponse de SACoche",
                    "sacoche_users_without_ent_id": "utilisateurs SACoche sans identifiant ENT"},
-        "details": {"file": "Extraction de l'ENT importée", "changed": "Identifiants posés"}}
+        "details": {"file": "Extraction de l'ENT importée", "changed": "Identifiants posés",
+                    "prediction": "Prévision avant l'envoi", "resolved": "Homonymes départagés par le robot"}}
     # Retry-safe: importing the same file again gives each matched account the id it already
-    # has ("identifiant d'ENT identique").
+    # has ("identifiant d'ENT identique"), and a settled homonym already holds its id.
     name = "sacoche-ent-ids"
     title = "SACoche : import des identifiants de l'ENT"
 
@@ -54,7 +57,9 @@ class SacocheEntIds(SacocheFlow):
 
     def inputs(self, ctx: RunContext) -> dict:
         files = ctx.school.files
-        return {"connector": ctx.school.ent_connector, "csv": self._csv_path(ctx), "sts": files.sts, "eleves": files.eleves, "responsables": files.responsables}
+        return {"connector": ctx.school.ent_connector, "csv": self._csv_path(ctx), "sts": files.sts,
+                "eleves": files.eleves, "responsables": files.responsables,
+                "resolve_homonyms": ctx.school.ent_ids.resolve_homonyms}
 
     def preflight(self, ctx: RunContext) -> None:
         layout = self._layout(ctx)
@@ -83,13 +88,23 @@ class SacocheEntIds(SacocheFlow):
                                              "d'identifiants : l'ENT les transmet lui-même à SACoche ; rien à faire.")
         path = self._csv_path(ctx)
         export = read_ent_csv(path, layout=layout)
-        page = IdentifierImportPage(sacoche_site(ctx))
+        site = sacoche_site(ctx)
+        page = IdentifierImportPage(site)
         ctx.step("Importer / Imposer des identifiants, fichier de l'ENT")
         page.open(ctx.login("sacoche"), ctx.password("sacoche"))
         option = page.ent_option()
         if not option or option.endswith("_normal"):
             raise FlowFailed("SACoche n'a pas encore de connecteur ENT enregistré (option « import_id_ent_normal ») : "
                              "lancez d'abord « sacoche-auth-mode ».")
+
+        ctx.step("lecture des comptes SACoche, actuels et anciens, pour prévoir la réponse de SACoche")
+        accounts = read_accounts(ctx)
+        prediction = predict(export, accounts)
+        ctx.say(f"    prévision : {describe_prediction(prediction)}")
+        ctx.artifact_path("identifiants_ent_prevision.json").write_text(
+            json.dumps(prediction_json(prediction), ensure_ascii=False, indent=2), encoding="utf-8")
+
+        page.open(ctx.login("sacoche"), ctx.password("sacoche"))
         ctx.step(f"envoi de {path.name} (appliqué aussitôt par SACoche)", target=page.page.locator("button#import_ent"))
         feedback = page.import_file(option, path)
         if not feedback.ok:
@@ -98,24 +113,70 @@ class SacocheEntIds(SacocheFlow):
         report = page.report()
         # SACoche's own markup, kept for support staff; names in it shown neutralised.
         ctx.artifact_path("identifiants_ent_rapport.html").write_text(visible(page.report_html()), encoding="utf-8")
-        refused = {kind: [] for kind in REASONS.values()}
-        for cells in report.refused_rows:
-            refused[REASONS.get(cells[-1], "unknown_in_sacoche")].append(cells[0])
+        reported = reported_rows(report.set_rows, report.refused_rows, report.same_rows)
+        gaps = differences(prediction, reported)
+        verdicts = [verdict for _, verdict in reported]
+
+        settlements = settle_homonyms(prediction, after_upload(accounts, prediction, gaps))
+        if not ctx.school.ent_ids.resolve_homonyms:
+            for settlement in settlements:
+                if settlement.account is not None and not settlement.already:
+                    settlement.account, settlement.reason = None, "départage désactivé (ent_ids.resolve_homonyms: false)"
+        if gaps:
+            # Our reading of SACoche's rules is wrong somewhere: do not act on it.
+            for settlement in settlements:
+                if settlement.account is not None and not settlement.already:
+                    settlement.account, settlement.reason = None, "la réponse de SACoche diffère de la prévision"
+        resolved = self._settle(ctx, site, settlements)
+        left = [s for s in settlements if s.account is None]
+        already = [s for s in settlements if s.already]
+
+        counts = {"ent_ids_set": verdicts.count(Verdict.SET.value), "ent_ids_unchanged": verdicts.count(Verdict.SAME.value),
+                  "homonyms": verdicts.count(Verdict.HOMONYMS.value), "homonyms_resolved": len(resolved),
+                  "homonyms_already_resolved": len(already), "homonyms_left": len(left),
+                  "ent_only_accounts": verdicts.count(Verdict.UNKNOWN.value),
+                  "ent_ids_taken": verdicts.count(Verdict.TAKEN.value), "prediction_differences": len(gaps)}
         details = {
             "file": str(path),
+            "prediction": describe_prediction(prediction),
             "changed": [cells[0] + " → " + cells[-1] for cells in report.set_rows],
-            "by_hand": [{"label": HOMONYMS, "items": refused["homonyms"]},
-                        {"label": ENT_ONLY, "items": refused["unknown_in_sacoche"]},
-                        {"label": IDS_TAKEN, "items": refused["id_taken"]}],
+            "resolved": [f"{s.line.label} → {s.account.nom} {s.account.prenom} ({s.account.kind}"
+                         f"{', classe ' + s.account.class_name if s.account.class_name else ''})" for s in resolved],
+            "by_hand": [{"label": HOMONYMS, "items": [homonym_item(s) for s in left]},
+                        {"label": ENT_ONLY, "items": [unknown_item(p.line, accounts)
+                                                      for p in prediction.of(Verdict.UNKNOWN)]},
+                        {"label": IDS_TAKEN, "items": [p.line.label for p in prediction.of(Verdict.TAKEN)]}],
         }
-        counts = {"ent_ids_set": len(report.set_rows), "ent_ids_unchanged": len(report.same_rows),
-                  "homonyms": len(refused["homonyms"]), "ent_only_accounts": len(refused["unknown_in_sacoche"]),
-                  "ent_ids_taken": len(refused["id_taken"])}
-        summary = (f"{counts['ent_ids_set']} identifiant(s) ENT posé(s), {counts['ent_ids_unchanged']} déjà en place, "
-                   f"{counts['homonyms']} homonyme(s) à traiter à la main, {counts['ent_only_accounts']} compte(s) ENT "
-                   f"sans utilisateur SACoche (sur {len(export.accounts)} lignes).")
-        return Outcome(Status.DONE if counts["ent_ids_set"] else Status.UNCHANGED, summary, details=details, counts=counts,
-                       data=report.set_rows)
+        if gaps:
+            details["notes"] = [f"Écart avec la prévision du robot (sa lecture des règles de SACoche est à revoir) : {gap}"
+                                for gap in gaps]
+        summary = (f"{counts['ent_ids_set']} identifiant(s) ENT posé(s) par l'import, {counts['ent_ids_unchanged']} déjà "
+                   f"en place ; {counts['homonyms']} ligne(s) refusée(s) pour homonymie : {len(resolved)} départagée(s) "
+                   f"par le robot, {len(already)} déjà départagée(s), {len(left)} à traiter à la main ; "
+                   f"{counts['ent_only_accounts']} compte(s) ENT sans utilisateur SACoche (sur {len(export.accounts)} lignes).")
+        if gaps:
+            summary += f" Attention : {len(gaps)} écart(s) avec la prévision."
+        changed = counts["ent_ids_set"] or resolved
+        return Outcome(Status.DONE if changed else Status.UNCHANGED, summary, details=details, counts=counts,
+                       data={"set": report.set_rows, "resolved": resolved})
+
+    @staticmethod
+    def _settle(ctx: RunContext, site, settlements: list[Settlement]) -> list[Settlement]:
+        """Set each settled homonym's Id. ENT on its own dialog; SACoche's refusal leaves it to a person."""
+        dialog = UserEditDialog(site)
+        done = []
+        to_set = sorted((s for s in settlements if s.account is not None and not s.already),
+                        key=lambda s: (s.account.list_page, s.account.former, s.account.nom))
+        for settlement in to_set:
+            account = settlement.account
+            ctx.step(f"homonyme départagé : {settlement.line.label} → compte n° {account.user_id} ({account.kind})")
+            dialog.show_rows(account.list_page, account.former, account.nom, ctx.login("sacoche"), ctx.password("sacoche"))
+            answer = dialog.set_ent_id(account.list_page, account.user_id, settlement.line.ent_id)
+            if answer.ok:
+                done.append(settlement)
+            else:
+                settlement.account, settlement.reason = None, f"SACoche a refusé : {answer.message}"
+        return done
 
     def verify(self, ctx: RunContext, outcome: Outcome) -> dict:
         if self._layout(ctx) is None:
@@ -123,20 +184,27 @@ class SacocheEntIds(SacocheFlow):
         return self._verify_ids(ctx, outcome)
 
     def _verify_ids(self, ctx: RunContext, outcome: Outcome) -> dict:
-        """Read the three user pages once: every id SACoche announced is there, and who is
-        still without an ENT id (a person must handle them)."""
+        """Read the user pages once: every id SACoche announced and every id the bot set is
+        there, on the right account; and who is still without an ENT id (a person must see to them)."""
         lists = UserListPage(sacoche_site(ctx))
-        rows = [{**row, "_kind": kind} for list_page, kind in LIST_PAGES.items()
+        resolved: list[Settlement] = outcome.data["resolved"]
+        rows = [{**row, "_kind": KINDS[list_page]} for list_page in LIST_PAGES
                 for row in lists.rows(list_page, ctx.login("sacoche"), ctx.password("sacoche"))]
+        if any(s.account.former for s in resolved):
+            rows_former = [{**row, "_kind": KINDS[list_page]} for list_page in LIST_PAGES
+                           for row in lists.rows(list_page, ctx.login("sacoche"), ctx.password("sacoche"), former=True)]
+        else:
+            rows_former = []
         held = {row.get("Id. ENT", "") for row in rows}
-        wanted = {cells[-1].removeprefix("Id ENT :").strip() for cells in outcome.data or []}
+        wanted = {cells[-1].removeprefix("Id ENT :").strip() for cells in outcome.data["set"]}
         missing = sorted(wanted - held)
-        if missing:
-            raise VerificationMismatch(f"{len(missing)} identifiant(s) ENT annoncés posés mais absents des pages "
-                                       f"de gestion : {', '.join(missing[:10])}")
+        by_id = {row["id"]: row for row in rows + rows_former}
+        wrong = [s.line.label for s in resolved if by_id.get(s.account.user_id, {}).get("Id. ENT") != s.line.ent_id]
+        if missing or wrong:
+            raise VerificationMismatch(f"{len(missing) + len(wrong)} identifiant(s) ENT annoncés posés mais absents des "
+                                       f"pages de gestion : {', '.join((missing + wrong)[:10])}")
         classes = ctx.once(student_classes)
         without_id = [describe(row, classes) for row in rows if not row.get("Id. ENT")]
-        self._with_candidates(ctx, outcome, rows, classes)
         outcome.details["by_hand"].append({"label": WITHOUT_ID, "items": without_id})
         outcome.counts["sacoche_users_without_ent_id"] = len(without_id)
         outcome.summary = outcome.summary.replace(
@@ -144,39 +212,70 @@ class SacocheEntIds(SacocheFlow):
         report = {"counts": outcome.counts, **outcome.details}
         ctx.artifact_path("identifiants_ent_rapport.json").write_text(
             json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
-        return {"identifiants ENT relus dans les pages de gestion": len(wanted),
+        return {"identifiants ENT relus dans les pages de gestion": len(wanted) + len(resolved),
+                "dont homonymes départagés par le robot": len(resolved),
                 "utilisateurs SACoche sans identifiant ENT": len(without_id)}
 
-    @staticmethod
-    def _with_candidates(ctx: RunContext, outcome: Outcome, rows: list[dict], classes: dict[str, str]) -> None:
-        """Each homonym line with its ENT profile and every SACoche account of that name (profile,
-        class, birth date, ids, login), so that a person picks the right one at a glance."""
-        export = ctx.once(ent_export, str(outcome.details["file"]))
-        by_name: dict[str, list[dict]] = {}
-        for row in rows:
-            by_name.setdefault(name_key(f"{row.get('Nom', '')} {row.get('Prénom', '')}"), []).append(row)
-        group = next(g for g in outcome.details["by_hand"] if g["label"] == HOMONYMS)
-        shown = []
-        for label in group["items"]:
-            match = LABEL_ID.match(label)
-            name, ent_id = (match["name"], match["ent_id"]) if match else (label, "")
-            account = export.account(ent_id) if ent_id else None
-            candidates = by_name.get(name_key(name), [])
-            text = label + (f" — profil ENT : {account.profile}" if account else "")
-            if candidates:
-                text += " ; comptes SACoche : " + " | ".join(describe(row, classes, with_name=False) for row in candidates)
-            shown.append(text)
-        group["items"] = shown
+
+def read_accounts(ctx: RunContext) -> list[Account]:
+    """Every account SACoche matches ENT lines against: students, parents and staff, current
+    and former, from their user pages (students' classes from the SIECLE file, if any)."""
+    lists = UserListPage(sacoche_site(ctx))
+    classes = ctx.once(student_classes)
+    accounts = []
+    for list_page in LIST_PAGES:
+        for former in (False, True):
+            for row in lists.rows(list_page, ctx.login("sacoche"), ctx.password("sacoche"), former=former):
+                class_name = classes.get(row.get("Id Sconet", ""), "") if list_page == "administrateur_eleve" else ""
+                accounts.append(Account.from_row(row, list_page, former, class_name))
+    return accounts
 
 
-def name_key(text: str) -> str:
-    """A name as SACoche compares them: no accents, no case, single spaces."""
-    plain = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
-    return " ".join(plain.upper().split())
+def after_upload(accounts: list[Account], prediction: Prediction, gaps: list[str]) -> list[Account]:
+    """The accounts as the upload left them: the ids SACoche set, where it did as predicted."""
+    if gaps:
+        return accounts
+    given = {p.candidates[0].user_id: p.line.ent_id for p in prediction.of(Verdict.SET)}
+    return [dataclasses.replace(a, id_ent=given[a.user_id]) if a.user_id in given else a for a in accounts]
 
 
-def describe(row: dict, classes: dict[str, str], with_name: bool = True) -> str:
-    """One SACoche account as a person needs it to tell homonyms apart."""
+def describe_prediction(prediction: Prediction) -> str:
+    counts = prediction.counts()
+    return (f"{counts['set']} identifiant(s) à poser, {counts['same']} déjà en place, {counts['homonyms']} ligne(s) "
+            f"refusée(s) pour homonymie, {counts['unknown_in_sacoche']} nom(s) inconnu(s) de SACoche, "
+            f"{counts['id_taken']} identifiant(s) déjà affecté(s) à un autre compte")
+
+
+def prediction_json(prediction: Prediction) -> dict:
+    return {"counts": prediction.counts(),
+            "lines": [{"line": p.line.label, "verdict": p.verdict.value,
+                       "candidates": [a.describe() for a in p.candidates]} for p in prediction.lines]}
+
+
+def homonym_item(settlement: Settlement) -> dict:
+    line = settlement.line
+    return {"Ligne de l'ENT": line.label, "Profil ENT": line.source.profile, "Classe ENT": line.source.classe,
+            "Pourquoi": settlement.reason,
+            "Comptes SACoche de ce nom": " | ".join(_candidate_text(a) for a in settlement.candidates)}
+
+
+def _candidate_text(account: Account) -> str:
+    parts = [f"n° {account.user_id}", " ".join(filter(None, (account.kind, account.profile)))]
+    parts += [f"classe {account.class_name}" if account.class_name else "",
+              f"né(e) le {account.birth}" if account.birth else "", f"login {account.login}" if account.login else "",
+              f"Id. ENT {account.id_ent}" if account.id_ent else "", "ancien compte" if account.former else ""]
+    return ", ".join(part for part in parts if part)
+
+
+def unknown_item(line, accounts: list[Account]) -> dict:
+    nearest = closest_names(line, accounts)
+    return {"Ligne de l'ENT": line.label, "Profil ENT": line.source.profile, "Cause probable": why_unknown(line, accounts),
+            "Noms SACoche proches (suggestions, rien n'est fait)":
+                ", ".join(f"{a.nom} {a.prenom} ({a.kind})" for _, a in nearest)}
+
+
+def describe(row: dict, classes: dict[str, str]) -> str:
+    """One SACoche account as a person needs it to find it."""
     parts = [row.get("Profil") and f"{row['_kind']} {row['Profil']}" or row["_kind"]]
     sconet = row.get("Id Sconet", "")
     if sconet and sconet in classes:
@@ -185,13 +284,10 @@ def describe(row: dict, classes: dict[str, str], with_name: bool = True) -> str:
         parts.append(f"né(e) le {row['Date Naiss.']}")
     if sconet:
         parts.append(f"Id Sconet {sconet}")
-    if row.get("Id. ENT"):
-        parts.append(f"Id. ENT {row['Id. ENT']}")
     if row.get("Login"):
         parts.append(f"login {row['Login']}")
-    details = ", ".join(parts)
     name = f"{row.get('Nom', '')} {row.get('Prénom', '')}".strip()
-    return f"{name} ({details})" if with_name else details
+    return f"{name} ({', '.join(parts)})"
 
 
 def student_classes(ctx: RunContext) -> dict[str, str]:
@@ -206,5 +302,5 @@ def student_classes(ctx: RunContext) -> dict[str, str]:
     return {str(student.eleve_id): student.division for student in summary.eleves.students if student.division}
 
 
-def ent_export(ctx: RunContext, path: str):
+def ent_export(ctx: RunContext, path: str) -> EntCsv:
     return read_ent_csv(path, layout=SacocheEntIds._layout(ctx))

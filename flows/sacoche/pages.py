@@ -499,6 +499,10 @@ class WizardRefusal(Exception):
 # The filter forms of the students' and parents' lists, as their pages post them for "every one".
 LIST_FORMS = {"administrateur_eleve": {"f_groupes": "d2"},   # "Tout l'établissement"
               "administrateur_parent": {"f_debut_nom": "", "f_debut_prenom": "", "f_afficher": "1", "f_statut": "1"}}
+# The same forms for former accounts ("Anciens élèves", statut 0).
+FORMER_LIST_FORMS = {"administrateur_eleve": {"f_groupes": "d3"},
+                     "administrateur_parent": {**LIST_FORMS["administrateur_parent"], "f_statut": "0"},
+                     "administrateur_professeur": {"f_statut": "0"}}
 ROWS_OF_TABLE = """table => {
     const titles = Array.from(table.querySelectorAll('thead th')).map(th => th.textContent.trim());
     return Array.from(table.querySelectorAll('tbody tr[id^=id_]')).map(tr => {
@@ -573,13 +577,14 @@ class UserListPage(AdminPage):
     def __init__(self, site: SacocheSite):
         super().__init__(site)
 
-    def rows(self, page_name: str, login: str, password: Secret) -> list[dict]:
-        """Every row. The students' and parents' lists come from the page's own filter form
-        ("Tout l'établissement"; "Actualiser" with no filter), which SACoche answers with the
-        whole page: that answer is posted and read here as HTML, without Chromium laying out
-        thousands of rows. The form needs no CSRF token (the page says so in its source)."""
+    def rows(self, page_name: str, login: str, password: Secret, former: bool = False) -> list[dict]:
+        """Every row, of current accounts (or of former ones). The students' and parents' lists
+        come from the page's own filter form ("Tout l'établissement"; "Actualiser" with no filter),
+        which SACoche answers with the whole page: that answer is posted and read here as HTML,
+        without Chromium laying out thousands of rows. The form needs no CSRF token (the page
+        says so in its source)."""
         self.site.open_admin_page(f"{page_name}&section=gestion", login, password)
-        form = LIST_FORMS.get(page_name)
+        form = (FORMER_LIST_FORMS if former else LIST_FORMS).get(page_name)
         if form is None:   # the staff list shows its rows at once
             return self.page.locator("table#table_action").evaluate(ROWS_OF_TABLE)
         answer = self.page.request.post(self.page.url, form=form,
@@ -591,6 +596,68 @@ class UserListPage(AdminPage):
             raise FlowFailed(f"SACoche, liste {page_name} : réponse inattendue au formulaire de la page "
                              f"(HTTP {answer.status})", transient=True)
         return table.rows
+
+
+@dataclass
+class EditAnswer:
+    ok: bool
+    message: str
+
+
+class UserEditDialog(AdminPage):
+    """The "Modifier un utilisateur" dialog of the three user lists: the admin's own way to set
+    one account's Id. ENT. The dialog copies every cell of the row and Valider posts them all
+    back, so driving it leaves the account's other fields as they were."""
+
+    def __init__(self, site: SacocheSite):
+        super().__init__(site)
+        self.dialog = self.page.locator("#form_gestion")
+        self.shown: tuple[str, bool, str] | None = None   # (list page, former, surname filter)
+
+    def show_rows(self, list_page: str, former: bool, surname: str, login: str, password: Secret) -> None:
+        """Show the list that holds the account: students of the whole school (or former ones),
+        parents whose surname starts like it, staff current or former."""
+        wanted = (list_page, former, surname if list_page == "administrateur_parent" else "")
+        if self.shown == wanted and self.page.url.startswith(self.site.url(f"page={list_page}")):
+            return
+        self.site.open_admin_page(f"{list_page}&section=gestion", login, password)
+        if list_page == "administrateur_eleve":
+            with self.page.expect_navigation():
+                self.page.locator("#f_groupes").select_option("d3" if former else "d2")
+        elif list_page == "administrateur_parent":
+            self.page.locator("#f_statut").evaluate("(select, value) => { select.value = value; }", "0" if former else "1")
+            self.page.locator("#f_debut_nom").fill(surname)
+            with self.page.expect_navigation():
+                self.page.locator("#actualiser").click()
+        elif former:
+            with self.page.expect_navigation():
+                self.page.locator("#f_statut").select_option("0")
+        self.page.locator("table#table_action").wait_for()
+        self.shown = wanted
+
+    def set_ent_id(self, list_page: str, user_id: str, ent_id: str) -> EditAnswer:
+        row = self.page.locator(f"table#table_action tr#id_{user_id}")
+        if not row.count():
+            return EditAnswer(False, f"compte n° {user_id} absent de la liste")
+        row.locator("q.modifier").click()
+        expect(self.dialog).to_be_visible()
+        self.page.locator("#f_id_ent").fill(ent_id)
+        sent_here = _is_post_to(f"{list_page}_gestion")
+        with self.page.expect_response(lambda response: sent_here(response.request)) as answer_info:
+            self.page.locator("#bouton_valider").click()
+        response = answer_info.value
+        try:
+            answer = response.json()
+        except Exception:   # not JSON: a server error page
+            answer = {"statut": False, "value": f"réponse inattendue (HTTP {response.status})"}
+        if not answer.get("statut"):
+            if self.dialog.is_visible():
+                self.page.locator("#bouton_annuler").click()
+            return EditAnswer(False, str(answer.get("value", "")))
+        column = self.page.locator("table#table_action thead th").evaluate_all(
+            "cells => cells.map(c => c.textContent.trim()).indexOf('Id. ENT')")
+        expect(row.locator("td").nth(column)).to_have_text(ent_id)
+        return EditAnswer(True, "Demande réalisée !")
 
 
 # phpCAS's page when the ticket could not be validated (no or bad answer from the CAS server):
