@@ -138,6 +138,12 @@ class Flow:
         bot wait for (never a write), so that the wait passes while earlier steps work. A
         failure here is ignored: the step then does it all itself."""
 
+    def forecast(self, ctx: RunContext) -> list[str]:
+        """Once the browser is up and before the run's first step: what this flow expects to do,
+        worked out by reading the sites without writing anything (French lines, shown to the
+        operator and in the report). Empty when it has nothing to foresee."""
+        return []
+
     def run(self, ctx: RunContext) -> Outcome:
         raise NotImplementedError
 

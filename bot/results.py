@@ -67,6 +67,8 @@ class RunReport(BaseModel):
     message: str = ""                                  # a run refused before any step
     inputs: list[InputFile] = Field(default_factory=list)
     write_failures: list[str] = Field(default_factory=list)   # what could not be written on this machine
+    # What the flows expected before any write, read on the sites: {"title": step, "lines": [...]}.
+    forecasts: list[dict[str, Any]] = Field(default_factory=list)
     extra_labels: dict[str, dict[str, str]] = Field(default_factory=dict)   # labels read back from a report.json
     given_status: Status | None = None                 # the status a report.json says, when read back
 
@@ -131,6 +133,7 @@ class RunReport(BaseModel):
             "counts": self.counts,
             "labels": self.labels,
             "inputs": [item.model_dump() for item in self.inputs],
+            **({"forecasts": self.forecasts} if self.forecasts else {}),
             "run_dir": str(self.run_dir),
         }
 
@@ -151,5 +154,6 @@ class RunReport(BaseModel):
                    title=str(data.get("title") or ""), flows=flows, started_at=str(data.get("started_at") or ""),
                    finished_at=str(data.get("finished_at") or ""), message=str(data.get("message") or ""),
                    inputs=[InputFile.model_validate(item) for item in data.get("inputs") or []],
+                   forecasts=[dict(item) for item in data.get("forecasts") or [] if isinstance(item, dict)],
                    extra_labels=dict(data.get("labels") or {}),
                    given_status=Status(status) if status else None)

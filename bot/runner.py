@@ -144,6 +144,7 @@ def _run_in(run_dir: Path, journal: Journal, config: BotConfig, school_id: str, 
                 flow.warm_up(ctx)
             except (BotError, PlaywrightError):
                 pass   # the step will do it all itself, and say so if it cannot
+        _forecast(ctx, to_run, run, console)
         for number, flow in enumerate(flows, start=1):
             if flow not in to_run:
                 console.say(f"[{number}/{len(flows)}] {flow.title} : déjà faite, sautée.")
@@ -179,6 +180,21 @@ def _run_in(run_dir: Path, journal: Journal, config: BotConfig, school_id: str, 
                         "plein ou protégé en écriture.")
             run.write_failures.append(f"{what} : {exc.strerror or exc}")
     return run
+
+
+def _forecast(ctx: RunContext, flows: Sequence[Flow], run: RunReport, console: Console) -> None:
+    """Each flow's forecast, read on the sites before any write. One that cannot be made is
+    said, and the run goes on (the flow then works it out itself)."""
+    for flow in flows:
+        try:
+            lines = flow.forecast(ctx)
+        except Exception as exc:   # a forecast never stops the run: the step itself will tell
+            lines = [f"prévision impossible ({exc.__class__.__name__}) : l'étape la refera en commençant"]
+        if lines:
+            run.forecasts.append({"title": flow.title, "lines": list(lines)})
+            console.say(f"Prévision — {flow.title} :")
+            for line in lines:
+                console.say(f"    {line}")
 
 
 def _local_write_failed(result: "FlowResult", what: str, exc: OSError) -> None:

@@ -59,8 +59,14 @@ def test_export_then_ids_then_link_then_sso(sims, onboarded):
     lines = csv_path.read_bytes().decode("latin-1").splitlines()
     assert lines[0] == "Extraction des comptes ENT" and lines[1].startswith("uid;profil;nom;prenom")
 
-    ids = run(bot, "sacoche-ent-ids")
+    result = bot("run", "sacoche-ent-ids", "--school", "123", "--json")
+    assert result.code == 0, result.stdout + result.stderr
+    ids = result.report["flows"][0]
     assert ids["status"] == "done"
+    # Foreseen before any write: what SACoche will answer, and the homonyms the bot will settle.
+    forecast = result.report["forecasts"][0]["lines"]
+    assert "4 ligne(s) refusée(s) pour homonymie" in forecast[0]
+    assert forecast[1] == "homonymes : 4 que le robot départagera, 0 déjà départagé(s), 0 à traiter à la main"
     users = sim_state(sims)["schools"]["123"]["users"]
     key = {"ELV": "eleve", "TUT": "personne"}
     by_source = {f"{key.get(u['profil'], 'sts')}:{u['sconet_id']}": u for u in users if u["profil"] != "ADM"}

@@ -81,6 +81,27 @@ class SacocheEntIds(SacocheFlow):
         """How SACoche reads the ENT file for this school's connector (None: no file import)."""
         return find_connector(ctx.school.ent_connector, ctx.school.department).layout
 
+    def forecast(self, ctx: RunContext) -> list[str]:
+        """SACoche's answer to the file and what the bot will settle, read before any write.
+        After imports of the same run the accounts will have changed: the step foresees then."""
+        layout = self._layout(ctx)
+        path = self._csv_path(ctx)
+        earlier = ctx.planned[:ctx.planned.index(self.name)] if self.name in ctx.planned else []
+        if layout is None:
+            return []
+        if path is None or any(name.startswith("sacoche-import") or name == "ent-accounts-export" for name in earlier):
+            return ["prévision faite au début de l'étape, une fois les comptes importés et l'export de l'ENT téléchargé"]
+        accounts = read_accounts(ctx)
+        prediction = predict(read_ent_csv(path, layout=layout), accounts)
+        settlements = settle_homonyms(prediction, after_upload(accounts, prediction, []))
+        already = sum(s.already for s in settlements)
+        settled = [s for s in settlements if s.account is not None and not s.already]
+        if not ctx.school.ent_ids.resolve_homonyms:
+            settled = []
+        return [describe_prediction(prediction),
+                f"homonymes : {len(settled)} que le robot départagera, {already} déjà départagé(s), "
+                f"{len(settlements) - len(settled) - already} à traiter à la main"]
+
     def run(self, ctx: RunContext) -> Outcome:
         layout = self._layout(ctx)
         if layout is None:
