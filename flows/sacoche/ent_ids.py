@@ -161,12 +161,12 @@ class SacocheEntIds(SacocheFlow):
             "file": str(path),
             "prediction": describe_prediction(prediction),
             "changed": [cells[0] + " → " + cells[-1] for cells in report.set_rows],
-            "resolved": [f"{s.line.label} → {s.account.nom} {s.account.prenom} ({s.account.kind}"
+            "resolved": [f"{s.line.file_label} → {s.account.nom} {s.account.prenom} ({s.account.kind}"
                          f"{', classe ' + s.account.class_name if s.account.class_name else ''})" for s in resolved],
             "by_hand": [{"label": HOMONYMS, "items": [homonym_item(s) for s in left]},
                         {"label": ENT_ONLY, "items": [unknown_item(p.line, accounts)
                                                       for p in prediction.of(Verdict.UNKNOWN)]},
-                        {"label": IDS_TAKEN, "items": [p.line.label for p in prediction.of(Verdict.TAKEN)]}],
+                        {"label": IDS_TAKEN, "items": [p.line.file_label for p in prediction.of(Verdict.TAKEN)]}],
         }
         if gaps:
             details["notes"] = [f"Écart avec la prévision du robot (sa lecture des règles de SACoche est à revoir) : {gap}"
@@ -190,13 +190,13 @@ class SacocheEntIds(SacocheFlow):
                         key=lambda s: (s.account.list_page, s.account.former, s.account.nom))
         for settlement in to_set:
             account = settlement.account
-            ctx.step(f"homonyme départagé : {settlement.line.label} → compte n° {account.user_id} ({account.kind})")
+            ctx.step(f"homonyme départagé : {settlement.line.file_label} → compte n° {account.user_id} ({account.kind})")
             dialog.show_rows(account.list_page, account.former, account.nom, ctx.login("sacoche"), ctx.password("sacoche"))
             answer = dialog.set_ent_id(account.list_page, account.user_id, settlement.line.ent_id)
             if answer.ok:
                 done.append(settlement)
             else:
-                settlement.account, settlement.reason = None, f"SACoche a refusé : {answer.message}"
+                settlement.account, settlement.reason = None, refusal_advice(answer.message, account)
         return done
 
     def verify(self, ctx: RunContext, outcome: Outcome) -> dict:
@@ -238,6 +238,18 @@ class SacocheEntIds(SacocheFlow):
                 "utilisateurs SACoche sans identifiant ENT": len(without_id)}
 
 
+def refusal_advice(message: str, account: Account) -> str:
+    """SACoche's refusal of the account's dialog, with what a person can do about it."""
+    if message.startswith("Erreur avec le domaine"):
+        return (f"SACoche a refusé : {message} Il vérifie le domaine de l'adresse électronique de tout compte qu'on "
+                f"enregistre, et ne le joint pas : corrigez ou videz le courriel du compte n° {account.user_id}, "
+                "puis posez l'Id. ENT (ou relancez l'étape)")
+    if message.startswith("Identifiant ENT déjà utilisé"):
+        return (f"SACoche a refusé : {message} Un autre compte (administrateur compris) porte déjà cet "
+                "identifiant : cherchez-le par « Rechercher un utilisateur », champ Id. ENT")
+    return f"SACoche a refusé : {message}"
+
+
 def read_accounts(ctx: RunContext) -> list[Account]:
     """Every account SACoche matches ENT lines against: students, parents and staff, current
     and former, from their user pages (students' classes from the SIECLE file, if any)."""
@@ -275,7 +287,7 @@ def prediction_json(prediction: Prediction) -> dict:
 
 def homonym_item(settlement: Settlement) -> dict:
     line = settlement.line
-    return {"Ligne de l'ENT": line.label, "Profil ENT": line.source.profile, "Classe ENT": line.source.classe,
+    return {"Ligne de l'ENT": line.file_label, "Profil ENT": line.source.profile, "Classe ENT": line.source.classe,
             "Pourquoi": settlement.reason,
             "Comptes SACoche de ce nom": " | ".join(_candidate_text(a) for a in settlement.candidates)}
 
@@ -290,7 +302,7 @@ def _candidate_text(account: Account) -> str:
 
 def unknown_item(line, accounts: list[Account]) -> dict:
     nearest = closest_names(line, accounts)
-    return {"Ligne de l'ENT": line.label, "Profil ENT": line.source.profile, "Cause probable": why_unknown(line, accounts),
+    return {"Ligne de l'ENT": line.file_label, "Profil ENT": line.source.profile, "Cause probable": why_unknown(line, accounts),
             "Noms SACoche proches (suggestions, rien n'est fait)":
                 ", ".join(f"{a.nom} {a.prenom} ({a.kind})" for _, a in nearest)}
 

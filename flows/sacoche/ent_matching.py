@@ -178,6 +178,12 @@ class FileLine:
         return f"{self.nom} {self.prenom} [{self.ent_id}]"
 
     @property
+    def file_label(self) -> str:
+        """The line as the ENT export writes it, for a person to find it in the ENT (the label
+        is SACoche's reading of it, accents folded and names cut)."""
+        return f"{self.source.nom} {self.source.prenom} [{self.ent_id}]"
+
+    @property
     def kind(self) -> str:
         profile = fold_accents(self.source.profile).lower().strip()
         return ENT_PROFILE_KINDS.get(profile, "")

@@ -26,6 +26,9 @@ from .userlists import user_lists
 # SACoche-only switches of POST /_sim/faults, besides the rule kinds of sim/faults.py.
 SACOCHE_FAULT_KEYS = {
     "ack_without_saving": "pages whose form says saved but stores nothing (administrateur_etabl_connexion)",
+    "mail_domains_unreachable": "e-mail domains the server cannot reach (no MX, port 25 closed): the user dialog "
+                                "then refuses to save an account with such an address, as SACoche does when "
+                                "it hosts several schools",
     "ent_ids_former_ignored": "the ENT-id import leaves former accounts out of its candidates, as if another "
                               "release had changed that rule (true/false)",
 }

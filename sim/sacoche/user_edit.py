@@ -2,7 +2,9 @@
 (`f_action=modifier` on `administrateur_<eleve|parent|professeur>_gestion`). As on the real site,
 the server takes every posted field, the login and password staying as they are when their
 "inchangé" box is ticked, and refuses an Id. ENT that any account of the school already holds
-(administrators and former accounts included; an empty one is never tested)."""
+(administrators and former accounts included; an empty one is never tested), and refuses to save
+an account whose e-mail domain the server cannot reach (a fault switch: the simulator never
+looks the domain up)."""
 from __future__ import annotations
 
 import re
@@ -60,6 +62,11 @@ def modify(admin):
     login = target["login"] if form.get("box_login") == "1" else form.get("f_login", "").strip()
     if login != target["login"] and _held_by_other(store, base, "login", login, user_id):
         return answer(False, MSG_LOGIN_USED)
+    email = form.get("f_courriel", "").strip()
+    domain = email[email.find("@") + 1:]
+    if email and domain in sim().faults.settings.get("mail_domains_unreachable", ()):
+        # A multi-school SACoche checks the domain of any address it saves (MX, else port 25).
+        return answer(False, f'Erreur avec le domaine "{domain}" !')
     birth = form.get("f_birth_date", "").strip()
     exit_box = form.get("box_sortie_date") or form.get("box_date")
     exit_date = form.get("f_sortie_date", "").strip()
