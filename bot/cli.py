@@ -18,7 +18,7 @@ from .config import BotConfig, load_config
 from .errors import BotError, Refused
 from .flow import Flow, RunOptions, Tracing
 from .status import ExitStatus
-from .text import json_visible
+from .text import json_visible, visible
 
 DEFAULT_CONFIG = Path("config.yaml")
 CONFIG_ENV = "SACOCHE_BOT_CONFIG"
@@ -150,12 +150,16 @@ def build_parser() -> argparse.ArgumentParser:
     creds.set_defaults(handler=credentials)
 
     check = commands.add_parser("check-files",
-                                help="vérifier les fichiers STS-Web et SIECLE d'une école, sans navigateur")
+                                help="vérifier les fichiers STS-Web et SIECLE d'une école, sans navigateur "
+                                     "(avec --prevision : aussi ce que les étapes feraient, lu sur les sites)")
     check.add_argument("--school", required=True, metavar="N", help="n° de base SACoche de l'école")
     with_config(check)
     check.add_argument("--json", action="store_true", help="résumé JSON sur la sortie standard")
     check.add_argument("--max-file-mb", type=float, default=None, metavar="MO",
                        help="taille maximale d'un fichier, décompressé (défaut : 50 Mo)")
+    check.add_argument("--prevision", action="store_true",
+                       help="se connecter aux sites, sans rien y écrire, pour afficher ce que chaque étape "
+                            "prévoit d'y faire")
     check.set_defaults(handler=check_files)
 
     demo = commands.add_parser("demo", help="tout exécuter contre les simulateurs locaux")
@@ -282,8 +286,39 @@ def check_files(args, catalogue: Catalogue, env: Environment) -> ExitStatus:
     max_bytes = None if args.max_file_mb is None else int(args.max_file_mb * 1024 * 1024)
     config = load_config(config_path(args, env))
     summary = catalogue.check_files(config, args.school, max_bytes)
-    env.out(summary.to_json() if args.json else summary.to_text())
-    return ExitStatus.OK
+    if not args.prevision:
+        env.out(summary.to_json() if args.json else summary.to_text())
+        return ExitStatus.OK
+    if not args.json:
+        env.out(summary.to_text())
+    forecasts = foresee(config, args.school, catalogue)
+    if args.json:
+        env.out(json_visible(secrets.redact(json.dumps(
+            {"files": json.loads(summary.to_json()), "forecasts": forecasts}, ensure_ascii=False, indent=2))))
+    else:
+        env.out(forecast_text(forecasts))
+    return ExitStatus.FLOW_FAILED if any(f.get("impossible") for f in forecasts) else ExitStatus.OK
+
+
+def foresee(config: BotConfig, school: str, catalogue: Catalogue) -> list[dict]:
+    """Each flow's forecast for this school, read on the sites with nothing written: the
+    journal, the sites and the school's files stay as they were."""
+    from .runner import run_school
+    foreseeing = [flow for flow in catalogue.flows if type(flow).forecast is not Flow.forecast]
+    if not foreseeing:
+        return []
+    run = run_school(config, school, foreseeing, RunOptions(forecast_only=True, quiet=True))
+    return run.forecasts
+
+
+def forecast_text(forecasts: list[dict]) -> str:
+    if not forecasts:
+        return "Prévision : aucune étape n'a rien à prévoir pour cette école."
+    lines = []
+    for forecast in forecasts:
+        lines.append(f"Prévision — {forecast['title']} :")
+        lines += [f"    {line}" for line in forecast["lines"]]
+    return visible(secrets.redact("\n".join(lines)))
 
 
 def credentials(args, catalogue: Catalogue, env: Environment) -> ExitStatus:

@@ -50,6 +50,7 @@ class RunOptions:
     tracing: Tracing = Tracing.RETAIN_ON_FAILURE
     video: bool = False
     quiet: bool = False
+    forecast_only: bool = False        # check-files --prevision: log in, foresee, write nothing
 
 
 @dataclass

@@ -145,7 +145,7 @@ def _run_in(run_dir: Path, journal: Journal, config: BotConfig, school_id: str, 
             except (BotError, PlaywrightError):
                 pass   # the step will do it all itself, and say so if it cannot
         _forecast(ctx, to_run, run, console)
-        for number, flow in enumerate(flows, start=1):
+        for number, flow in enumerate(flows if not options.forecast_only else [], start=1):
             if flow not in to_run:
                 console.say(f"[{number}/{len(flows)}] {flow.title} : déjà faite, sautée.")
                 continue
@@ -170,28 +170,39 @@ def _run_in(run_dir: Path, journal: Journal, config: BotConfig, school_id: str, 
             if result.status.went_wrong:
                 break   # later flows build on this one
     run.finished_at = datetime.now().isoformat(timespec="seconds")
-    for write, what in ((journal.save, "le journal de l'école"),
-                        (lambda: report.write_json(run, run_dir / "report.json"), "le rapport report.json"),
-                        (lambda: report.write_html(run, run_dir / "report.html"), "le rapport report.html")):
+    if options.forecast_only:
+        # Nothing was done: the journal stays as it was, only the forecasts are kept.
+        _write_local(console, run, [(lambda: report.write_html(run, run_dir / "report.html"), "le rapport report.html")])
+        return run
+    _write_local(console, run, [(journal.save, "le journal de l'école"),
+                                (lambda: report.write_json(run, run_dir / "report.json"), "le rapport report.json"),
+                                (lambda: report.write_html(run, run_dir / "report.html"), "le rapport report.html")])
+    return run
+
+
+def _write_local(console: Console, run: RunReport, writes) -> None:
+    for write, what in writes:
         try:
             write()
         except OSError as exc:
             console.say(f"Attention : impossible d'écrire {what} ({exc.strerror or exc}) ; le disque local est "
                         "plein ou protégé en écriture.")
             run.write_failures.append(f"{what} : {exc.strerror or exc}")
-    return run
 
 
 def _forecast(ctx: RunContext, flows: Sequence[Flow], run: RunReport, console: Console) -> None:
     """Each flow's forecast, read on the sites before any write. One that cannot be made is
     said, and the run goes on (the flow then works it out itself)."""
     for flow in flows:
+        impossible = False
         try:
             lines = flow.forecast(ctx)
         except Exception as exc:   # a forecast never stops the run: the step itself will tell
-            lines = [f"prévision impossible ({exc.__class__.__name__}) : l'étape la refera en commençant"]
+            impossible = True
+            why = redact(str(exc)).splitlines()[0] if isinstance(exc, BotError) and str(exc) else exc.__class__.__name__
+            lines = [f"prévision impossible ({why}) : l'étape la refera en commençant"]
         if lines:
-            run.forecasts.append({"title": flow.title, "lines": list(lines)})
+            run.forecasts.append({"title": flow.title, "lines": list(lines)} | ({"impossible": True} if impossible else {}))
             console.say(f"Prévision — {flow.title} :")
             for line in lines:
                 console.say(f"    {line}")

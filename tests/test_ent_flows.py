@@ -53,6 +53,39 @@ def expected_ent_ids(data, homonyms_too: bool = False) -> dict[str, str]:
     return {a.source: a.ent_id for a in in_sacoche if homonyms_too or names[name_key(a.nom, a.prenom)] == 1}
 
 
+def test_check_files_foresees_the_ids_import_and_writes_nothing(sims, onboarded, tmp_path):
+    bot = onboarded
+    state_dir = Path(bot.config_data["paths"]["state_dir"])
+    journal_before = {p.name: p.read_bytes() for p in state_dir.rglob("*") if p.is_file() and p.suffix != ".lock"}
+    before = sim_state(sims)
+    result = bot("check-files", "--school", "123", "--prevision", "--json")
+    assert result.code == 0, result.stdout + result.stderr
+    answer = json.loads(result.stdout)
+    assert answer["files"]["status"] == "checked"
+    forecast = answer["forecasts"][0]
+    assert forecast["title"] == "SACoche : import des identifiants de l'ENT"
+    assert "4 ligne(s) refusée(s) pour homonymie" in forecast["lines"][0]
+    # Read on SACoche, nothing written there or in the school's journal.
+    after = sim_state(sims)
+    assert after["requests"] > before["requests"] and after["schools"] == before["schools"]
+    assert {p.name: p.read_bytes() for p in state_dir.rglob("*") if p.is_file() and p.suffix != ".lock"} == journal_before
+    # The text form says the same, and the import then does what was foreseen.
+    text = bot("check-files", "--school", "123", "--prevision")
+    assert text.code == 0 and "Prévision — SACoche : import des identifiants de l'ENT" in text.stdout
+    ids = run(bot, "sacoche-ent-ids")
+    counts = ids["counts"]
+    assert f"{counts['ent_ids_set']} identifiant(s) à poser" in forecast["lines"][0]
+    assert forecast["lines"][1].startswith(f"homonymes : {counts['homonyms_resolved']} que le robot départagera")
+
+
+def test_check_files_without_the_password_refuses_the_forecast(sims, school):
+    assert school("credentials", "delete", "--school", "123", "--site", "sacoche").code == 0
+    result = school("check-files", "--school", "123", "--prevision")
+    assert result.code == 2 and "Traceback" not in result.stderr
+    assert "Mot de passe sacoche de l'école 123 introuvable" in result.stderr
+    assert sim_state(sims)["requests"] == 0
+
+
 def test_export_then_ids_then_link_then_sso(sims, onboarded):
     bot = onboarded
     csv_path = Path(bot.config_data["schools"]["123"]["files"]["ent"])
