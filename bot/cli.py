@@ -120,6 +120,8 @@ def build_parser() -> argparse.ArgumentParser:
                          help="affichage des imports (défaut : celui que propose SACoche)")
         sub.add_argument("--json", action="store_true", help="rapport JSON sur la sortie standard")
         sub.add_argument("--quiet", action="store_true", help="n'afficher que le résultat")
+        sub.add_argument("--otp-command", default=None, metavar="COMMANDE",
+                         help="commande qui affiche un passcode à usage unique, au lieu de le demander")
 
     commands.add_parser("flows", help="lister les étapes disponibles").set_defaults(handler=list_flows)
 
@@ -202,7 +204,8 @@ def list_flows(args, catalogue: Catalogue, env: Environment) -> ExitStatus:
 def run_options(args, skip_finished: bool) -> RunOptions:
     return RunOptions(headed=args.headed, slow_mo_ms=args.slow_mo, mode=args.mode, step_mode=args.step,
                       video=args.video, tracing=Tracing(args.tracing), quiet=args.quiet,
-                      skip_finished=skip_finished, force=getattr(args, "force", False))
+                      skip_finished=skip_finished, force=getattr(args, "force", False),
+                      otp_command=args.otp_command)
 
 
 def run_demo(args, catalogue: Catalogue, env: Environment) -> int:

@@ -51,6 +51,7 @@ class RunOptions:
     video: bool = False
     quiet: bool = False
     forecast_only: bool = False        # check-files --prevision: log in, foresee, write nothing
+    otp_command: str | None = None     # the operator's tool that prints a one-time passcode
 
 
 @dataclass
@@ -81,6 +82,12 @@ class RunContext:
         if key not in self._computed:
             self._computed[key] = compute(self, *args)
         return self._computed[key]
+
+    def use_config(self, config: BotConfig) -> None:
+        """A flow produced inputs the config did not name (files it downloaded): the rest of the
+        run sees them, and what was worked out from the former config is forgotten."""
+        self.config = config
+        self._computed.clear()
 
     def remember(self, key: str, value) -> None:
         """Keep a fact (no secret!) for later runs, e.g. where the ENT export was saved. It is

@@ -274,7 +274,8 @@ def _attempt(ctx: RunContext, flow: Flow) -> Attempt:
         return Attempt(Status.MISMATCH, f"Vérification en échec : {exc.message}")
     except FlowFailed as exc:
         return Attempt(Status.FAILED, exc.message, transient=exc.transient)
-    except SiteNotReady as exc:
+    except (SiteNotReady, Refused) as exc:
+        # Inputs a flow itself produced (a download) can be refused too, before any write.
         return Attempt(Status.REFUSED, exc.message)
     except BotError as exc:
         return Attempt(Status.FAILED, exc.message)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from bot.flow import Flow
 
+from .arena.exports import ArenaExports
 from .ent.accounts_export import EntAccountsExport
 from .ent.sacoche_link import EntSacocheLink
 from .ent.sso_check import SsoCheck
@@ -13,6 +14,7 @@ from .sacoche.import_users import PARENTS, STUDENTS, TEACHERS, SacocheImportUser
 
 # The guide's order.
 FLOWS: list[Flow] = [
+    ArenaExports(),              # when the config names no export files
     EntAccountsExport(),
     SacocheAuthMode(),
     SacocheClassLevels(),        # not in the paper guide: a new school has no class level

@@ -9,6 +9,7 @@ import threading
 from pathlib import Path
 
 from . import datagen
+from .arena.app import DEMO_ARENA
 from .ent.seed import DEMO_ENT_ADMIN, demo_password
 from .seed import DEMO_SCHOOLS, sso_check_logins
 from .server import Simulators
@@ -19,6 +20,7 @@ def main() -> int:
     parser.add_argument("--host", default="127.0.0.1", help="adresse d'écoute (boucle locale)")
     parser.add_argument("--sacoche-port", type=int, default=8801)
     parser.add_argument("--ent-port", type=int, default=8802)
+    parser.add_argument("--arena-port", type=int, default=8803)
     parser.add_argument("--state", type=Path, default=Path("state/sim"), help="dossier de l'état SQLite")
     parser.add_argument("--reset", action="store_true", help="repartir d'un état neuf")
     parser.add_argument("--sacoche-faults", metavar="JSON", default=None,
@@ -38,7 +40,7 @@ def main() -> int:
         except ValueError as exc:
             parser.error(f"--{name}-faults : JSON invalide ({exc})")
     sims = Simulators(args.state, host=args.host, sacoche_port=args.sacoche_port, ent_port=args.ent_port,
-                      quiet=False).start()
+                      arena_port=args.arena_port, quiet=False).start()
     for name, served in (("sacoche", sims.sacoche), ("ent", sims.ent)):
         if faults[name]:
             with served.app.test_client() as client:   # each simulator checks its fault set itself
@@ -52,6 +54,8 @@ def main() -> int:
           f"{school.sacoche_admin_password})", flush=True)
     print(f"ENT simulé     : {sims.ent_url}   (administrateur {DEMO_ENT_ADMIN[0]} / {DEMO_ENT_ADMIN[1]} ; "
           f"tout autre compte : mot de passe « ent-<identifiant> »)", flush=True)
+    print(f"ARENA simulé   : {sims.arena_url}   (compte {DEMO_ARENA[0]}, mot de passe {DEMO_ARENA[1]} suivi du code "
+          "qu'affiche « python -m sim.arena.otp »)", flush=True)
     print(f"Fichiers STS-Web / SIECLE de l'école : {files['sts'].parent.resolve()}", flush=True)
     logins = sso_check_logins(sims.school_data)
     print(f"Comptes ENT pour la vérification SSO : {', '.join(logins)} "

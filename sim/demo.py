@@ -1,7 +1,9 @@
 """`python -m bot demo`: the simulators on free loopback ports, the demo credentials in an
-in-memory keyring, every flow the bot has run against them, the report printed, all stopped."""
+in-memory keyring (its passcodes read off the simulated ARENA token), every flow the bot has run against them, the report printed, all stopped."""
 from __future__ import annotations
 
+import dataclasses
+import shlex
 import sys
 import tempfile
 from pathlib import Path
@@ -16,7 +18,7 @@ from bot.flow import Flow
 from bot.runner import RunOptions, run_school
 from bot.secrets import redact, set_password
 
-from . import datagen
+from .arena.app import DEMO_ARENA
 from .ent.seed import DEMO_ENT_ADMIN, demo_password
 from .seed import DEMO_SCHOOLS, sso_check_logins
 from .server import Simulators
@@ -43,13 +45,18 @@ class InMemoryKeyring(KeyringBackend):
         self._entries.pop((service, username), None)
 
 
-def demo_overrides(sims: Simulators, files: dict, checkers: list[str], state_dir: Path) -> dict:
-    """What the demo changes in config.example.yaml: the simulators' ports, the generated files,
-    and the ENT users who prove SSO."""
-    return {"sites": {"sacoche": {"url": sims.sacoche_url}, "ent": {"url": sims.ent_url}},
+def demo_overrides(sims: Simulators, checkers: list[str], state_dir: Path) -> dict:
+    """What the demo changes in config.example.yaml: the simulators' ports and the ENT users who
+    prove SSO. No files: they come from the simulated ARENA, as for a real school."""
+    return {"sites": {"sacoche": {"url": sims.sacoche_url}, "ent": {"url": sims.ent_url},
+                      "arena": {"url": sims.arena_url}},
             "paths": {"state_dir": str(state_dir)},   # a fresh journal: the simulators are new too
-            "schools": {str(DEMO_SCHOOL.base): {"files": {key: str(path) for key, path in files.items()},
-                                                "sso_check": [{"login": login} for login in checkers]}}}
+            "schools": {str(DEMO_SCHOOL.base): {"sso_check": [{"login": login} for login in checkers]}}}
+
+
+def demo_otp_command() -> str:
+    """The demo alone reads its passcodes off the simulator's token (its seed is public)."""
+    return f"{shlex.quote(sys.executable)} -m sim.arena.otp"
 
 
 def run_demo(flows: Sequence[Flow], options: RunOptions | None = None, want_json: bool = False) -> int:
@@ -61,15 +68,16 @@ def run_demo(flows: Sequence[Flow], options: RunOptions | None = None, want_json
 
     with tempfile.TemporaryDirectory(prefix="sacoche-bot-demo-") as tmp, \
             Simulators(Path(tmp) / "sim") as sims:
-        say(f"Simulateurs démarrés : SACoche {sims.sacoche_url} — ENT {sims.ent_url}")
-        files = datagen.write_school_files(sims.school_data, Path(tmp) / "fichiers")
-        say(f"Fichiers STS-Web et SIECLE de démonstration générés : {files['sts'].parent}")
+        say(f"Simulateurs démarrés : SACoche {sims.sacoche_url} — ENT {sims.ent_url} — ARENA {sims.arena_url}")
         checkers = sso_check_logins(sims.school_data)
-        config = load_config(EXAMPLE_CONFIG, overrides=demo_overrides(sims, files, checkers, Path(tmp) / "state"))
+        config = load_config(EXAMPLE_CONFIG, overrides=demo_overrides(sims, checkers, Path(tmp) / "state"))
         keyring.set_keyring(InMemoryKeyring())
         school = str(DEMO_SCHOOL.base)
         set_password(school, "sacoche", DEMO_SCHOOL.sacoche_admin_password)
         set_password(school, "ent", DEMO_ENT_ADMIN[1])
+        set_password(school, "arena", DEMO_ARENA[1])
+        if options.otp_command is None:
+            options = dataclasses.replace(options, otp_command=demo_otp_command())
         for login in checkers:
             set_password(school, f"sso:{login}", demo_password(login))
         run = run_school(config, school, flows, options)

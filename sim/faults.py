@@ -157,3 +157,26 @@ def apply_after(faults: Faults, request, response):
     response.headers["Content-Length"] = str(len(body))
     response.headers["Connection"] = "close"
     return response
+
+
+def install_site_hooks(blueprint, state_of: Callable[[], object], end_session: Callable[[], None]) -> None:
+    """Before every site request (not /_sim/ nor /static/): count it in `state_of().requests`
+    and apply the `before` faults; after it, the `cut` fault. `state_of()` has `requests`,
+    `lock` and `faults`."""
+    from flask import request
+
+    def is_site_request() -> bool:
+        return not request.path.startswith(("/_sim/", "/static/"))
+
+    @blueprint.before_app_request
+    def count_and_fault():
+        if not is_site_request():
+            return None
+        state = state_of()
+        with state.lock:
+            state.requests += 1
+        return apply_before(state.faults, request, end_session=end_session)
+
+    @blueprint.after_app_request
+    def cut_answer(response):
+        return apply_after(state_of().faults, request, response) if is_site_request() else response

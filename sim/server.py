@@ -1,4 +1,4 @@
-"""Serve the simulators on loopback, each on its own port (two origins, like real life), in
+"""Serve the simulators on loopback, each on its own port (one origin each, like real life), in
 background threads so that tests and the demo can start and stop them in-process."""
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from pathlib import Path
 
 from werkzeug.serving import make_server
 
+from .arena.app import create_app as create_arena_app
 from .ent.app import create_app as create_ent_app
 from .ent.seed import DEMO_ENT_ADMIN, seed_ent
 from .sacoche.app import create_app as create_sacoche_app
@@ -108,12 +109,13 @@ class ServedApp:
 
 
 class Simulators:
-    """Both simulated sites (two origins on loopback) with their state folder; use as a context
-    manager. The ENT is seeded with the same synthetic school as the files the bot imports, and
-    SACoche's CAS connector for the Montpellier ENT is pointed at the local ENT."""
+    """The three simulated sites (three origins on loopback: SACoche, the ENT, ARENA) with their
+    state folder; use as a context manager. The ENT and ARENA hold the same synthetic school as
+    the files the bot imports, and SACoche's CAS connector for the Montpellier ENT is pointed at
+    the local ENT."""
 
     def __init__(self, state_dir: Path, host: str = "127.0.0.1", sacoche_port: int = 0, ent_port: int = 0,
-                 seed: bool = True, quiet: bool = True, today=None, school_data=None):
+                 seed: bool = True, quiet: bool = True, today=None, school_data=None, arena_port: int = 0):
         self.state_dir = Path(state_dir)
         self.state_dir.mkdir(parents=True, exist_ok=True)
         sacoche_app = create_sacoche_app(self.state_dir, today=today)
@@ -130,6 +132,12 @@ class Simulators:
             school = DEMO_SCHOOLS[0]
             seed_ent(self.ent_store, self.school_data, uai=school.uai, admin_login=DEMO_ENT_ADMIN[0],
                      admin_password=DEMO_ENT_ADMIN[1], sacoche_url=self.sacoche.url, school_name=school.name)
+        # ARENA gives the exports of the same school (none when nothing was seeded).
+        self.arena = ServedApp(create_arena_app(self.school_data), host, arena_port, quiet=quiet)
+
+    @property
+    def arena_url(self) -> str:
+        return self.arena.url
 
     @property
     def sacoche_url(self) -> str:
@@ -142,11 +150,13 @@ class Simulators:
     def start(self) -> "Simulators":
         self.sacoche.start()
         self.ent.start()
+        self.arena.start()
         return self
 
     def stop(self) -> None:
         self.sacoche.stop()
         self.ent.stop()
+        self.arena.stop()
         self.sacoche_store.close()
         self.ent_store.close()
 

@@ -80,6 +80,10 @@ def ent_state(sims) -> dict:
     return get_json(sims.ent_url + "_sim/state")
 
 
+def arena_state(sims) -> dict:
+    return get_json(sims.arena_url + "_sim/state")
+
+
 @dataclass
 class BotResult:
     code: int
@@ -105,6 +109,7 @@ class Bot:
         if sims is not None:
             self.config_data["sites"]["sacoche"]["url"] = sims.sacoche_url
             self.config_data["sites"]["ent"]["url"] = sims.ent_url
+            self.config_data["sites"]["arena"]["url"] = sims.arena_url
         self.config_data["paths"] = {"state_dir": str(tmp_path / "state"),
                                      "recordings_dir": str(tmp_path / "recordings")}
         self.config_path = tmp_path / "config.yaml"

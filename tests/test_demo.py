@@ -13,14 +13,19 @@ def test_demo_runs_every_flow_and_succeeds(tmp_path):
     report = json.loads(result.stdout)
     assert report["status"] == "success"
     assert [f["name"] for f in report["flows"]] == [
-        "ent-accounts-export", "sacoche-auth-mode", "sacoche-class-levels", "sacoche-import-teachers",
+        "arena-exports", "ent-accounts-export", "sacoche-auth-mode", "sacoche-class-levels", "sacoche-import-teachers",
         "sacoche-import-students", "sacoche-import-parents", "sacoche-ent-ids", "ent-sacoche-link", "sso-check"]
-    assert report["flows"][1]["details"]["verified"]["mode_after_reload"] == "cas~34|esup_montpellier"
+    assert report["flows"][2]["details"]["verified"]["mode_after_reload"] == "cas~34|esup_montpellier"
     # The demo's school starts as a new one: no class level; the bot chose the four it needs.
-    assert report["flows"][2]["counts"] == {"levels_added": 4}
+    assert report["flows"][3]["counts"] == {"levels_added": 4}
     assert len(report["flows"][-1]["details"]["verified"]["utilisateurs connectés"]) == 3
-    read_only = {"ent-accounts-export", "sso-check"}   # they change nothing, whatever they find
+    read_only = {"arena-exports", "ent-accounts-export", "sso-check"}   # they change nothing, whatever they find
     assert {f["name"]: f["status"] for f in report["flows"]} == {
         f["name"]: "unchanged" if f["name"] in read_only else "done" for f in report["flows"]}
     assert report["counts"]["students_users_added"] > 0
     assert "Simulateurs démarrés" in result.stderr
+    # The imports were fed from what ARENA gave, listed with their fingerprints.
+    arena = report["flows"][0]
+    assert arena["counts"]["exports_downloaded"] == 3
+    assert all(len(fact["sha256"]) == 64 for fact in arena["details"]["files"].values())
+    assert report["flows"][5]["details"]["file"].endswith("ExportXML_ElevesSansAdresses.zip")

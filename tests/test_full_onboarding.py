@@ -16,7 +16,7 @@ from sim import datagen
 from sim.ent.seed import DEMO_ENT_ADMIN, demo_password
 from sim.seed import DEMO_SCHOOLS
 
-ALL_FLOWS = ["ent-accounts-export", "sacoche-auth-mode", "sacoche-class-levels", "sacoche-import-teachers", "sacoche-import-students",
+ALL_FLOWS = ["arena-exports", "ent-accounts-export", "sacoche-auth-mode", "sacoche-class-levels", "sacoche-import-teachers", "sacoche-import-students",
              "sacoche-import-parents", "sacoche-ent-ids", "ent-sacoche-link", "sso-check"]
 YEAR = date.today().year if date.today().month >= 8 else date.today().year - 1
 
@@ -91,9 +91,9 @@ def test_a_run_broken_in_the_students_wizard_resumes_without_duplicates(sims, sc
     assert "étape 61" in broken["flows"][-1]["details"]["summary"]
     # The failed step keeps its trace (retain-on-failure), and a screenshot of the whole page.
     run_dir = Path(broken["run_dir"])
-    assert sorted(p.name for p in run_dir.glob("*.trace.zip")) == ["05-sacoche-import-students.trace.zip"]
-    assert broken["flows"][-1]["details"]["trace"] == "05-sacoche-import-students.trace.zip"
-    assert broken["flows"][-1]["screenshot"] == "05-sacoche-import-students-echec.png"
+    assert sorted(p.name for p in run_dir.glob("*.trace.zip")) == ["06-sacoche-import-students.trace.zip"]
+    assert broken["flows"][-1]["details"]["trace"] == "06-sacoche-import-students.trace.zip"
+    assert broken["flows"][-1]["screenshot"] == "06-sacoche-import-students-echec.png"
     assert "sacoche-ent-ids" not in statuses(broken)
     created = users(sim_state(sims)["schools"]["123"], {"ELV"})
     assert created   # half done: accounts exist, their groups do not

@@ -33,7 +33,7 @@ def test_credentials_set_status_delete(bot):
 
 def test_a_site_the_config_does_not_declare_is_refused(bot):
     result = bot("credentials", "set", "--school", "123", "--site", "moodle", stdin="x\n")
-    assert result.code == 2 and "« moodle » : ent, sacoche ou sso:<identifiant ENT> attendu" in result.stderr
+    assert result.code == 2 and "« moodle » : arena, ent, sacoche ou sso:<identifiant ENT> attendu" in result.stderr
 
 
 def test_empty_password_is_not_stored(bot):

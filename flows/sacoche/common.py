@@ -21,6 +21,9 @@ class SacocheFlow(Flow):
     sites = ("sacoche",)
 
     def warm_up(self, ctx: RunContext) -> None:
+        from ..arena.exports import KINDS, exports_come_later
+        if exports_come_later(ctx, self.name, KINDS):
+            return   # SACoche is not touched before ARENA's exports have passed their checks
         site = sacoche_site(ctx)
         if not site.is_identified():
             site.early_form.open(site)

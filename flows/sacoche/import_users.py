@@ -13,6 +13,7 @@ from bot.browser import DownloadBroken, PageInsteadOfDownload
 from bot.errors import FlowFailed, Refused, SiteNotReady, VerificationMismatch
 from bot.flow import Outcome, RunContext, Status
 
+from ..arena.exports import exports_come_later
 from .common import SacocheFlow, sacoche_site
 from .class_levels import school_level_plan
 from .expected import expected_people, same_rank_students
@@ -104,14 +105,17 @@ class SacocheImportUsers(SacocheFlow):
 
     # Before any click -------------------------------------------------------------------------
     def preflight(self, ctx: RunContext) -> None:
+        mode = ctx.options.mode
+        if mode not in (None, "complet", "partiel"):
+            raise Refused(f"Mode d'import « {mode} » inconnu : complet ou partiel.")
+        needs = {self.kind.file_key} | ({"eleves"} if self.kind is PARENTS else set())
+        if exports_come_later(ctx, self.name, needs):
+            return   # ARENA's downloads are checked as soon as they arrive, before any SACoche click
         ctx.once(expected_people, self.kind.file_key)
         if self.kind is not PARENTS and ctx.school.imports.unknown_level == "members":
             school_level_plan(ctx)
         if self.kind is PARENTS:
             ctx.once(same_rank_students)
-        mode = ctx.options.mode
-        if mode not in (None, "complet", "partiel"):
-            raise Refused(f"Mode d'import « {mode} » inconnu : complet ou partiel.")
 
     def inputs(self, ctx: RunContext) -> dict:
         files = ctx.school.files

@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, g, redirect, render_template, request
 
-from ..faults import Faults, apply_after, apply_before
+from ..faults import Faults, install_site_hooks
 from . import labels
 from .store import ADMIN_PROFILE, Store
 
@@ -49,25 +49,7 @@ def error_page(title: str, message: str, status: int):
 
 # Before and after every request ------------------------------------------------------------------
 site = Blueprint("site", __name__)
-
-
-def _is_site_request() -> bool:
-    return not request.path.startswith(("/_sim/", "/static/"))
-
-
-@site.before_app_request
-def count_and_fault():
-    if not _is_site_request():
-        return None
-    state = sim()
-    with state.lock:
-        state.requests += 1
-    return apply_before(state.faults, request, end_session=end_visitor_session)
-
-
-@site.after_app_request
-def cut_answer(response):
-    return apply_after(sim().faults, request, response) if _is_site_request() else response
+install_site_hooks(site, lambda: sim(), lambda: end_visitor_session())   # count, faults
 
 
 @site.app_context_processor

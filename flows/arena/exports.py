@@ -1,0 +1,145 @@
+"""Guide step « Récupération des services des enseignants » and « des comptes élèves et parents »:
+log into ARENA (password followed by a one-time passcode the operator gives), download STS-Web's
+timetable export and SIECLE BEE's « Elèves sans adresse » and « Responsables avec adresse », check
+them as check-files does, and hand them to the imports of the same run. Read-only on ARENA."""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from bot.config import BotConfig
+from bot.errors import Refused, VerificationMismatch
+from bot.flow import Flow, Outcome, RunContext, Status
+from bot.otp import OtpSource
+from schoolfiles.checks import check_school_files
+
+from ..ent.families import _merge_overrides, _read_pack
+from .pages import ArenaSite
+
+SITE = "arena"
+KINDS = ("sts", "eleves", "responsables")
+EXPORTS_FACT = "arena_exports"          # journal: where the last downloads were saved
+PACK_PATH = Path(__file__).with_name("labels.yaml")
+TRIES = 3
+
+
+def arena_labels(ctx: RunContext) -> dict:
+    import copy
+    labels = copy.deepcopy(_read_pack(PACK_PATH))
+    _merge_overrides(labels, ctx.config.sites[SITE].labels, "sites.arena.labels")
+    return labels
+
+
+def missing_kinds(config: BotConfig, school_id: str) -> list[str]:
+    files = config.school(school_id).files
+    return [kind for kind in KINDS if getattr(files, kind) is None]
+
+
+def arena_configured(ctx: RunContext) -> bool:
+    return SITE in ctx.config.sites and SITE in ctx.school.accounts
+
+
+def exports_come_later(ctx: RunContext, flow_name: str, kinds) -> bool:
+    """True when `arena-exports` runs before `flow_name` in this run and will download one of
+    `kinds` that the config does not name: that flow's files are checked once downloaded."""
+    planned = ctx.planned[:ctx.planned.index(flow_name)] if flow_name in ctx.planned else []
+    return (ArenaExports.name in planned and arena_configured(ctx)
+            and bool(set(kinds) & set(missing_kinds(ctx.config, ctx.school_id))))
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class ArenaExports(Flow):
+    name = "arena-exports"
+    title = "ARENA : exports STS-Web et SIECLE"
+    report_labels = {"counts": {"exports_downloaded": "exports téléchargés", "passcodes_refused": "passcodes refusés"},
+                     "details": {"files": "Exports téléchargés (empreinte SHA-256)"}}
+
+    def _needed(self, ctx: RunContext) -> list[str]:
+        return missing_kinds(ctx.config, ctx.school_id) if arena_configured(ctx) else []
+
+    def needed_sites(self, ctx: RunContext) -> tuple[str, ...]:
+        return (SITE,) if self._needed(ctx) else ()
+
+    def _otp(self, ctx: RunContext) -> OtpSource:
+        return OtpSource.for_this_process(ctx.options.otp_command, ctx.options.headed)
+
+    def preflight(self, ctx: RunContext) -> None:
+        if not self._needed(ctx):
+            return
+        arena_labels(ctx)   # a wrong override key is refused before any click
+        self._otp(ctx).check_usable(f"La connexion à ARENA de l'école {ctx.school_id}")
+
+    def inputs(self, ctx: RunContext) -> dict:
+        # Exports change every day of a school year: a run that needs them downloads them anew.
+        return {"run": ctx.run_dir.name} if self._needed(ctx) else {"files": "configuration"}
+
+    def run(self, ctx: RunContext) -> Outcome:
+        wanted = self._needed(ctx)
+        if not wanted:
+            why = ("les fichiers sont indiqués dans la configuration (schools.{0}.files)" if not missing_kinds(
+                ctx.config, ctx.school_id) else "ARENA n'est pas configuré (sites.arena, schools.{0}.accounts.arena)")
+            return Outcome(Status.UNCHANGED, f"Pas besoin d'ARENA : {why.format(ctx.school_id)} ; rien téléchargé.")
+        login = ctx.login(SITE)
+        site = ArenaSite(ctx.page, ctx.site_url(SITE), arena_labels(ctx))
+        notes: list[str] = []
+        ctx.step("connexion à ARENA (mot de passe du trousseau suivi du passcode à usage unique)")
+        refused = site.log_in(
+            login, ctx.password(SITE), self._otp(ctx),
+            prompt=f"Passcode ARENA de {login} pour {ctx.school.name} (école {ctx.school_id}) : ",
+            tries=TRIES, on_refused=lambda attempt: self._refused(ctx, notes, attempt))
+        folder = ctx.run_dir / "arena"
+        folder.mkdir(parents=True, exist_ok=True)
+        retry_note = lambda what: lambda seconds, problem: notes.append(  # noqa: E731
+            f"{what} : téléchargement interrompu ({problem}) ; nouvel essai après {seconds:.0f} s.")
+        saved: dict[str, Path] = {}
+        for kind in wanted:
+            ctx.step(f"téléchargement : {'STS-web, Exports, Emploi du temps' if kind == 'sts' else 'SIECLE BEE, Exportations, en XML'}")
+            saved[kind] = (site.download_sts(folder, retry_note("STS-web")) if kind == "sts" else
+                           site.download_siecle("students" if kind == "eleves" else "parents", folder,
+                                                retry_note("SIECLE BEE")))
+        config = with_files(ctx.config, ctx.school_id, saved)
+        try:
+            summary = check_school_files(config, ctx.school_id, only=set(saved))
+        except Refused as refusal:
+            # Nothing goes on to SACoche with files it would refuse or misread.
+            raise Refused(f"Les exports téléchargés d'ARENA sont refusés : {refusal}") from None
+        ctx.use_config(config)
+        ctx.remember(EXPORTS_FACT, {kind: str(path) for kind, path in saved.items()})
+        files = {kind: {"file": path.name, "sha256": sha256_of(path)} for kind, path in saved.items()}
+        counts = summary.counts()
+        told = ", ".join(f"{path.name} (sha256 {files[kind]['sha256'][:12]}…)" for kind, path in saved.items())
+        return Outcome(Status.UNCHANGED,
+                       f"{len(saved)} export(s) téléchargé(s) et vérifié(s) : {told} ; UAI {summary.uai}, année "
+                       f"{summary.year} ; rien n'a été modifié sur ARENA.",
+                       details={"files": files, "notes": notes, "checked": counts},
+                       counts={"exports_downloaded": len(saved), "passcodes_refused": refused},
+                       data=saved)
+
+    @staticmethod
+    def _refused(ctx: RunContext, notes: list[str], attempt: int) -> None:
+        message = (f"ARENA a refusé le passcode (essai {attempt}/{TRIES}) : code faux ou expiré"
+                   + (" ; un nouveau code est demandé." if attempt < TRIES else "."))
+        notes.append(message)
+        ctx.say(f"    {message}")
+
+    def verify(self, ctx: RunContext, outcome: Outcome) -> dict:
+        if not outcome.data:
+            return {}
+        for kind, path in outcome.data.items():
+            if sha256_of(path) != outcome.details["files"][kind]["sha256"]:
+                raise VerificationMismatch(f"L'export {path.name} a changé sur le disque depuis son téléchargement.")
+        return {"exports": len(outcome.data)}
+
+
+def with_files(config: BotConfig, school_id: str, saved: dict[str, Path]) -> BotConfig:
+    school = config.school(school_id)
+    files = school.files.model_copy(update=saved)
+    schools = {**config.schools, school_id: school.model_copy(update={"files": files})}
+    return config.model_copy(update={"schools": schools})

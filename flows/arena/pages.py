@@ -1,0 +1,138 @@
+"""ARENA's pages as a person sees them: every control found by its role and accessible name, from
+the label pack (labels.yaml) with the config's overrides (sites.arena.labels)."""
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Callable
+
+from playwright.sync_api import Locator, Page
+
+from bot.browser import (DownloadBroken, NavigationWatch, PageInsteadOfDownload, download_by_clicking,
+                         private_page)
+from bot.errors import FlowFailed
+from bot.otp import OtpSource
+from bot.retry import retry_with_backoff
+from bot.secrets import Secret
+
+# The operator typing the code in the browser has this long (a person, not a site, is awaited).
+TYPED_IN_BROWSER_TIMEOUT_MS = 5 * 60 * 1000
+
+
+class PasscodeRefused(FlowFailed):
+    """ARENA refused the login: a wrong or expired code, or a wrong password."""
+
+
+class ArenaSite:
+    """ARENA as one person sees it in one browser context."""
+
+    def __init__(self, page: Page, base_url: str, labels: dict):
+        self.page = page
+        self.base_url = base_url
+        self.labels = copy.deepcopy(labels)
+        self.loads = NavigationWatch(page)
+
+    def link(self, name: str) -> Locator:
+        return self.page.get_by_role("link", name=name, exact=True).first
+
+    def _username(self) -> Locator:
+        return self.page.get_by_label(self.labels["login"]["username"], exact=True)
+
+    def _portal_link(self) -> Locator:
+        return self.link(self.labels["portal"]["sts"])
+
+    def check_arrival(self, doing: str) -> None:
+        problem = self.loads.problem()
+        if problem:
+            raise FlowFailed(f"ARENA, {doing} : {problem}", transient=True)
+        if self._username().is_visible():
+            raise FlowFailed(f"ARENA, {doing} : la session a expiré (retour à la page de connexion)", transient=True)
+
+    def at_portal(self) -> bool:
+        """Open ARENA; True on its application list (identified), False on its login form."""
+        self.page.goto(self.base_url)
+        problem = self.loads.problem()
+        if problem:
+            raise FlowFailed(f"ARENA, page d'accueil : {problem}", transient=True)
+        self._username().or_(self._portal_link()).first.wait_for()
+        return self._portal_link().is_visible()
+
+    # Login --------------------------------------------------------------------------------------
+    def log_in(self, login: str, password: Secret, otp: OtpSource, prompt: str, tries: int = 3,
+               on_refused: Callable[[int], None] | None = None) -> int:
+        """Log in with the password followed by a one-time code, asking for a new code after each
+        refusal, `tries` times at most; returns how many codes were refused. The password and
+        the code are typed in a private context (neither traced nor filmed)."""
+        if self.at_portal():
+            return 0
+        for attempt in range(1, tries + 1):
+            with private_page(self.page) as private:
+                in_place = private is self.page
+                here = ArenaSite(private, self.base_url, self.labels)
+                if not in_place:
+                    here.at_portal()
+                accepted = here._submit(login, password, otp, prompt)
+            if accepted:
+                if not in_place and not self.at_portal():
+                    raise FlowFailed(f"La session ARENA de {login} n'a pas été reprise après la connexion.")
+                return attempt - 1
+            if on_refused:
+                on_refused(attempt)
+        raise PasscodeRefused(f"ARENA a refusé la connexion de {login} {tries} fois (passcode faux ou expiré, ou "
+                              "mot de passe du trousseau à revoir) : rien n'a été téléchargé.")
+
+    def _submit(self, login: str, password: Secret, otp: OtpSource, prompt: str) -> bool:
+        words = self.labels["login"]
+        self._username().fill(login)
+        field = self.page.get_by_label(words["password"], exact=True)
+        portal, refusal = self._portal_link(), self.page.get_by_role("alert")
+        if otp.typed_in_browser:
+            # The operator types the code after the password, then validates, in the window.
+            field.fill(password.reveal())
+            field.focus()
+            portal.or_(refusal).first.wait_for(timeout=TYPED_IN_BROWSER_TIMEOUT_MS)
+            return portal.is_visible()
+        code = otp.code(prompt)
+        field.fill(password.reveal() + code.reveal())
+        self.page.get_by_role("button", name=words["submit"], exact=True).click()
+        portal.or_(refusal).first.wait_for()
+        return portal.is_visible()
+
+    # Exports ------------------------------------------------------------------------------------
+    def _open(self, *links: str) -> None:
+        if not self.at_portal():
+            raise FlowFailed("ARENA : la session a expiré (retour à la page de connexion)", transient=True)
+        for name in links:
+            with self.page.expect_navigation():
+                self.link(name).click()
+            self.check_arrival(f"lien « {name} »")
+
+    def _download(self, path_to: tuple[str, ...], target: Callable[[], Locator], folder: Path, default: str,
+                  what: str, on_retry=None) -> Path:
+        def once() -> Path:
+            self._open(*path_to)
+            return download_by_clicking(target(), folder, default)
+        try:
+            # A download is a read: repeating it is safe.
+            return retry_with_backoff(once, attempts=3, retry_on=(DownloadBroken,), on_wait=on_retry)
+        except DownloadBroken as broken:
+            raise FlowFailed(f"ARENA, {what} : le téléchargement a échoué 3 fois ({broken})", transient=True) from None
+        except PageInsteadOfDownload as page:
+            self.check_arrival(what)
+            raise FlowFailed(f"ARENA, {what} : {page} ({page.url}) au lieu du fichier", transient=True) from None
+
+    def download_sts(self, folder: Path, on_retry=None) -> Path:
+        words = self.labels["sts"]
+        # The timetable export of the « Emploi du temps » row: the « Structure » row has a link
+        # of the same name, which gives another file.
+        row = lambda: self.page.get_by_role("row").filter(  # noqa: E731
+            has=self.page.get_by_role("rowheader", name=words["timetable_row"], exact=True))
+        return self._download((self.labels["portal"]["sts"], words["exports_menu"]),
+                              lambda: row().get_by_role("link", name=words["timetable_export"], exact=True),
+                              folder, "sts_emp.xml", f"STS-web, « {words['timetable_export']} »", on_retry)
+
+    def download_siecle(self, kind: str, folder: Path, on_retry=None) -> Path:
+        words = self.labels["bee"]
+        name = words[kind]
+        return self._download((self.labels["portal"]["bee"], words["exports_menu"], words["xml"]),
+                              lambda: self.link(name), folder, f"{kind}.xml", f"SIECLE BEE, « {name} »", on_retry)

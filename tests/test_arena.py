@@ -1,0 +1,203 @@
+"""ARENA: the simulator pinned to the guide's wording, then the `arena-exports` flow against it —
+the passcode's tries, exports refused before any SACoche request, files in the config skipping
+ARENA, a relabelled portal."""
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from bot.errors import FlowFailed, Refused
+from bot.otp import OtpSource
+from conftest import arena_state, configure_school, ent_state, post_json, sim_state
+from sim.arena.app import DEMO_ARENA, PACK_PATH
+from sim.arena.otp import DEMO_SEED, accepts, code_at
+from sim.ent.labels import load_pack
+
+# The guide's own words (screens of the Montpellier academy's ARENA, STS-web and SIECLE BEE).
+GUIDE = {"login": {"heading": "Authentification", "username": "Identifiant",
+                   "password": "Mot de Passe ou Passcode OTP", "submit": "Valider",
+                   "help": "Besoin d'aide sur l'authentification ?"},
+         "sts": {"exports_menu": "Exports", "timetable_row": "Emploi du temps",
+                 "timetable_export": "Export vers l'emploi du temps"},
+         "bee": {"exports_menu": "Exportations", "xml": "en XML", "students": "Elèves sans adresse",
+                 "parents": "Responsables avec adresse"}}
+
+OTP_SCRIPT = """
+import pathlib, sys, time
+from sim.arena.otp import DEMO_SEED, code_at
+log, wrong = pathlib.Path(sys.argv[1]), int(sys.argv[2])
+used = log.read_text().split() if log.exists() else []
+# A code from an hour ahead: the right shape, refused now (a mistyped or stale code).
+code = code_at(DEMO_SEED, time.time() + (3600 if len(used) < wrong else 0))
+log.write_text(" ".join([*used, code]))
+print(code)
+"""
+
+
+def otp_command(tmp_path: Path, wrong: int) -> tuple[str, Path]:
+    """A passcode tool giving `wrong` refused codes first, then good ones; the codes it gave are
+    kept in the returned file."""
+    script, log = tmp_path / "otp_tool.py", tmp_path / "codes.txt"
+    script.write_text(OTP_SCRIPT, encoding="utf-8")
+    return f"{sys.executable} {script} {log} {wrong}", log
+
+
+@pytest.fixture
+def arena_school(sims, bot, tmp_path):
+    """School 123 with every password, and no export file in its config: ARENA gives them."""
+    configure_school(bot, sims, tmp_path / "unused-files")
+    bot.config_data["schools"]["123"].pop("files")
+    bot.write_config()
+    bot.store_password(DEMO_ARENA[1], site="arena")
+    return bot
+
+
+# The simulator ------------------------------------------------------------------------------------
+def test_the_label_pack_is_the_guides_wording():
+    pack = load_pack(PACK_PATH)
+    for section, words in GUIDE.items():
+        assert {key: pack[section][key] for key in words} == words
+
+
+def test_totp_accepts_the_current_code_and_its_neighbours_only():
+    now = 1_800_000_000
+    assert accepts(DEMO_SEED, code_at(DEMO_SEED, now), now)
+    assert accepts(DEMO_SEED, code_at(DEMO_SEED, now - 30), now)
+    assert not accepts(DEMO_SEED, code_at(DEMO_SEED, now + 3600), now)
+    assert code_at("GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ", 59, digits=8) == "94287082"   # RFC 6238, appendix B
+
+
+def test_sim_login_and_exports_as_the_guide_shows_them(page: Page, sims, tmp_path):
+    page.goto(sims.arena_url)
+    expect(page.get_by_role("heading", name="Authentification")).to_be_visible()
+    page.get_by_label("Identifiant", exact=True).fill(DEMO_ARENA[0])
+    page.get_by_label("Mot de Passe ou Passcode OTP", exact=True).fill(DEMO_ARENA[1] + "000000x")
+    page.get_by_role("button", name="Valider", exact=True).click()
+    expect(page.get_by_role("alert")).to_contain_text("Authentification refusée")
+    expect(page.get_by_role("link", name="Besoin d'aide sur l'authentification ?")).to_be_visible()
+    page.get_by_label("Mot de Passe ou Passcode OTP", exact=True).fill(DEMO_ARENA[1] + code_at(DEMO_SEED, time.time()))
+    page.get_by_role("button", name="Valider", exact=True).click()
+    page.get_by_role("link", name="STS-web", exact=True).click()
+    page.get_by_role("link", name="Exports", exact=True).click()
+    rows = {row.get_by_role("rowheader").inner_text(): row for row in page.get_by_role("row").all()}
+    assert list(rows) == ["Emploi du temps", "Structure", "Services"]
+    expect(rows["Structure"].get_by_role("link", name="Export de la totalité de la structure")).to_be_visible()
+    expect(rows["Services"].get_by_role("link", name="Export des services")).to_be_visible()
+    # The trap: the « Structure » row has a link named like the timetable export.
+    expect(page.get_by_role("link", name="Export vers l'emploi du temps", exact=True)).to_have_count(2)
+    with page.expect_download() as info:
+        rows["Emploi du temps"].get_by_role("link", name="Export vers l'emploi du temps").click()
+    school = sims.school_data.spec
+    assert info.value.suggested_filename == f"sts_emp_{school.uai}_{school.year}.xml"
+    saved = tmp_path / info.value.suggested_filename
+    info.value.save_as(saved)
+    assert f'CODE="{school.uai}"'.encode() in saved.read_bytes()   # PARAMETRES/UAJ of this school
+    page.goto(sims.arena_url)
+    page.get_by_role("link", name="SIECLE BEE", exact=True).click()
+    page.get_by_role("link", name="Exportations", exact=True).click()
+    page.get_by_role("link", name="en XML", exact=True).click()
+    for name in ("Elèves sans adresse", "Responsables avec adresse", "Elèves avec adresse"):
+        expect(page.get_by_role("link", name=name, exact=True)).to_be_visible()
+    state = arena_state(sims)
+    assert (state["refusals"], state["logins"], state["downloads"]) == (1, 1, [saved.name])
+
+
+# The flow -----------------------------------------------------------------------------------------
+def test_a_wrong_passcode_then_a_good_one_downloads_the_three_exports(sims, arena_school, tmp_path):
+    command, log = otp_command(tmp_path, wrong=1)
+    result = arena_school("run", "arena-exports", "--school", "123", "--json", "--otp-command", command)
+    assert result.code == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    flow = result.report["flows"][0]
+    assert flow["counts"] == {"exports_downloaded": 3, "passcodes_refused": 1}
+    assert "essai 1/3" in flow["details"]["notes"][0]
+    state = arena_state(sims)
+    assert (state["refusals"], state["logins"]) == (1, 1)
+    assert sorted(state["downloads"]) == sorted(f["file"] for f in flow["details"]["files"].values())
+    run_dir = Path(result.report["run_dir"])
+    for kind, fact in flow["details"]["files"].items():
+        path = run_dir / "arena" / fact["file"]
+        assert hashlib.sha256(path.read_bytes()).hexdigest() == fact["sha256"]
+    assert sim_state(sims)["requests"] == 0 and ent_state(sims)["requests"] == 0
+    # Neither the password nor the codes show anywhere the run left something.
+    codes = log.read_text().split()
+    assert len(codes) == 2
+    for path in [p for p in run_dir.rglob("*") if p.is_file() and p.parent.name != "arena"]:
+        content = path.read_bytes()
+        assert DEMO_ARENA[1].encode() not in content, path
+        assert not any(code.encode() in content for code in codes), path
+    assert not any(code in result.stdout + result.stderr for code in codes)
+
+
+def test_three_wrong_passcodes_end_with_exit_3_and_no_sacoche_request(sims, arena_school, tmp_path):
+    command, _ = otp_command(tmp_path, wrong=3)
+    result = arena_school("full-onboarding", "--school", "123", "--otp-command", command)
+    assert result.code == 3, result.stdout[-2000:] + result.stderr[-2000:]
+    assert "ARENA a refusé la connexion de arena.demo 3 fois" in result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    assert arena_state(sims)["refusals"] == 3 and arena_state(sims)["downloads"] == []
+    assert sim_state(sims)["requests"] == 0
+
+
+@pytest.mark.parametrize("fault, shown", [({"export_uai": "0349999X"}, "0349999X"),
+                                          ({"export_year": 2019}, "2019")])
+def test_an_export_of_another_school_or_year_is_refused_before_any_sacoche_request(sims, arena_school, tmp_path,
+                                                                                   fault, shown):
+    post_json(sims.arena_url + "_sim/faults", fault)
+    command, _ = otp_command(tmp_path, wrong=0)
+    result = arena_school("full-onboarding", "--school", "123", "--otp-command", command)
+    assert result.code == 2, result.stdout[-2000:] + result.stderr[-2000:]
+    output = result.stdout + result.stderr
+    assert "Les exports téléchargés d'ARENA sont refusés" in output and shown in output
+    assert sim_state(sims)["requests"] == 0 and ent_state(sims)["requests"] == 0
+
+
+def test_files_named_in_the_config_skip_arena(sims, school):
+    # No ARENA password in the keyring: it is not asked for either.
+    result = school("run", "arena-exports", "--school", "123", "--json")
+    assert result.code == 0, result.stderr
+    assert result.report["flows"][0]["details"]["summary"].startswith("Pas besoin d'ARENA : les fichiers sont indiqués")
+    assert arena_state(sims)["requests"] == 0
+
+
+def test_no_terminal_and_no_otp_command_is_refused_before_any_request(sims, arena_school):
+    result = arena_school("full-onboarding", "--school", "123")
+    assert result.code == 2 and "passcode à usage unique" in result.stderr and "--otp-command" in result.stderr
+    assert arena_state(sims)["requests"] == 0 and sim_state(sims)["requests"] == 0
+
+
+def test_a_portal_worded_otherwise_passes_with_a_label_override(sims, arena_school, tmp_path):
+    post_json(sims.arena_url + "_sim/labels", {"bee.students": "Élèves sans adresses"})
+    arena_school.config_data["sites"]["arena"]["labels"] = {"bee": {"students": "Élèves sans adresses"}}
+    arena_school.write_config()
+    command, _ = otp_command(tmp_path, wrong=0)
+    result = arena_school("run", "arena-exports", "--school", "123", "--json", "--otp-command", command)
+    assert result.code == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert result.report["flows"][0]["counts"]["exports_downloaded"] == 3
+    unknown = dict(arena_school.config_data)
+    unknown["sites"]["arena"]["labels"] = {"bee": {"eleves": "x"}}
+    arena_school.write_config(unknown)
+    bad = arena_school("run", "arena-exports", "--school", "123", "--otp-command", command)
+    assert bad.code == 2 and "sites.arena.labels.bee.eleves : libellé inconnu" in bad.stderr
+
+
+# Where the code comes from ------------------------------------------------------------------------
+def test_the_terminal_prompt_names_the_school_and_a_failing_tool_shows_nothing_it_printed(tmp_path):
+    asked = []
+    source = OtpSource(interactive=True, ask=lambda prompt: asked.append(prompt) or " 123456 ")
+    assert source.code("Passcode ARENA de arena.demo pour Collège (école 123) : ").reveal() == "123456"
+    assert asked == ["Passcode ARENA de arena.demo pour Collège (école 123) : "]
+    with pytest.raises(FlowFailed, match="Aucun passcode saisi"):
+        OtpSource(interactive=True, ask=lambda prompt: "").code("?")
+    with pytest.raises(Refused, match="personne ne peut le taper ici"):
+        OtpSource().check_usable("La connexion")
+    failing = OtpSource(command=f"{sys.executable} -c \"print('654321'); raise SystemExit(4)\"")
+    with pytest.raises(FlowFailed) as failure:
+        failing.code("?")
+    assert "code de sortie 4" in str(failure.value) and "654321" not in str(failure.value)
+    assert OtpSource(headed=True).typed_in_browser and not OtpSource(headed=True, interactive=True).typed_in_browser
