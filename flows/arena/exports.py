@@ -13,7 +13,7 @@ from bot.flow import Flow, Outcome, RunContext, Status
 from bot.otp import OtpSource
 from schoolfiles.checks import check_school_files
 
-from ..ent.families import _merge_overrides, _read_pack
+from ..ent.families import label_pack
 from .pages import ArenaSite
 
 SITE = "arena"
@@ -24,10 +24,7 @@ TRIES = 3
 
 
 def arena_labels(ctx: RunContext) -> dict:
-    import copy
-    labels = copy.deepcopy(_read_pack(PACK_PATH))
-    _merge_overrides(labels, ctx.config.sites[SITE].labels, "sites.arena.labels")
-    return labels
+    return label_pack(PACK_PATH, ctx.config.sites[SITE].labels, "sites.arena.labels")
 
 
 def missing_kinds(config: BotConfig, school_id: str) -> list[str]:

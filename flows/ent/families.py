@@ -39,9 +39,7 @@ class EntFamily:
     labels_path: Path
 
     def labels(self, overrides: dict | None = None) -> dict:
-        labels = copy.deepcopy(_read_pack(self.labels_path))
-        _merge_overrides(labels, overrides or {}, "sites.ent.labels")
-        return labels
+        return label_pack(self.labels_path, overrides or {}, "sites.ent.labels")
 
     def site(self, page: Page, base_url: str, labels: dict) -> EntPages:
         return self.pages(page, base_url, labels)
@@ -71,6 +69,13 @@ def labels_of(pack: str, overrides: dict | None = None) -> dict:
         known = ", ".join(sorted(ent_families()))
         raise Refused(f"Jeu de libellés ENT « {pack} » inconnu (clé sites.ent.selector_pack ; connus : {known})")
     return family.labels(overrides)
+
+
+def label_pack(path: Path, overrides: dict, where: str) -> dict:
+    """A label pack file with the config's overrides laid over it (unknown keys refused)."""
+    labels = copy.deepcopy(_read_pack(path))
+    _merge_overrides(labels, overrides or {}, where)
+    return labels
 
 
 def _merge_overrides(labels: dict, overrides: dict, where: str) -> None:
