@@ -274,8 +274,7 @@ def _attempt(ctx: RunContext, flow: Flow) -> Attempt:
         return Attempt(Status.MISMATCH, f"Vérification en échec : {exc.message}")
     except FlowFailed as exc:
         return Attempt(Status.FAILED, exc.message, transient=exc.transient)
-    except (SiteNotReady, Refused) as exc:
-        # Inputs a flow itself produced (a download) can be refused too, before any write.
+    except SiteNotReady as exc:
         return Attempt(Status.REFUSED, exc.message)
     except BotError as exc:
         return Attempt(Status.FAILED, exc.message)

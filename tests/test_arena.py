@@ -14,7 +14,7 @@ from playwright.sync_api import Page, expect
 
 from bot.errors import FlowFailed, Refused
 from bot.otp import OtpSource
-from conftest import arena_state, configure_school, ent_state, post_json, sim_state
+from conftest import arena_state, configure_school, ent_state, get_json, post_json, sim_state
 from sim.arena.app import DEMO_ARENA, PACK_PATH
 from sim.arena.otp import DEMO_SEED, accepts, code_at
 from sim.ent.labels import load_pack
@@ -201,3 +201,37 @@ def test_the_terminal_prompt_names_the_school_and_a_failing_tool_shows_nothing_i
         failing.code("?")
     assert "code de sortie 4" in str(failure.value) and "654321" not in str(failure.value)
     assert OtpSource(headed=True).typed_in_browser and not OtpSource(headed=True, interactive=True).typed_in_browser
+
+
+# ARENA's faults: one per kind, where it hurts ----------------------------------------------------
+ARENA_FAULTS = {
+    "http_500": {"http_500": [{"path": "/bee/exportations/xml/eleves"}]},
+    "expire_session": {"expire_session": [{"path": "/bee/exportations/xml"}]},
+    "cut": {"cut": [{"path": "/sts/exports/emp", "bytes": 200}]},
+    "go_away": {"go_away": [{"path": "/bee/exportations/xml/responsables", "seconds": 1}]},
+    "delay": {"delay": [{"path": "/sts/exports", "seconds": 2}]},
+}
+
+
+@pytest.mark.parametrize("kind", sorted(ARENA_FAULTS))
+def test_arena_faults_are_recovered_and_the_three_exports_arrive_whole(sims, arena_school, tmp_path, kind):
+    post_json(sims.arena_url + "_sim/faults", ARENA_FAULTS[kind])
+    command, codes = otp_command(tmp_path, wrong=0)
+    result = arena_school("run", "arena-exports", "--school", "123", "--json", "--otp-command", command)
+    assert result.code == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    flow = result.report["flows"][0]
+    assert flow["counts"]["exports_downloaded"] == 3
+    hits = get_json(sims.arena_url + "_sim/faults")["hits"]
+    assert len(hits) == 1, hits     # the fault did fire
+    # Every saved file is the simulator's own export, byte for byte.
+    run_dir = Path(result.report["run_dir"])
+    expected = arena_state(sims)["served"]
+    for fact in flow["details"]["files"].values():
+        assert expected[fact["file"]] == hashlib.sha256((run_dir / "arena" / fact["file"]).read_bytes()).hexdigest()
+    notes = " ".join(flow["details"].get("notes", []))
+    if kind == "expire_session":
+        # The flow started again from the login, with a new passcode.
+        assert arena_state(sims)["logins"] == 2 and len(codes.read_text().split()) == 2
+    elif kind == "http_500":
+        assert "nouvel essai" in notes or "Essai 1 en échec" in notes, notes
+    # A cut download or a server gone for a second: Chromium resumes or re-sends by itself.

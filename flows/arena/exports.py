@@ -8,7 +8,7 @@ import hashlib
 from pathlib import Path
 
 from bot.config import BotConfig
-from bot.errors import Refused, VerificationMismatch
+from bot.errors import Refused, SiteNotReady, VerificationMismatch
 from bot.flow import Flow, Outcome, RunContext, Status
 from bot.otp import OtpSource
 from schoolfiles.checks import check_school_files
@@ -105,8 +105,9 @@ class ArenaExports(Flow):
         try:
             summary = check_school_files(config, ctx.school_id, only=set(saved))
         except Refused as refusal:
-            # Nothing goes on to SACoche with files it would refuse or misread.
-            raise Refused(f"Les exports téléchargés d'ARENA sont refusés : {refusal}") from None
+            # Nothing goes on to SACoche with files it would refuse or misread; fetching them again
+            # would give the same files, so this is refused like bad input, not retried.
+            raise SiteNotReady(f"Les exports téléchargés d'ARENA sont refusés : {refusal}") from None
         ctx.use_config(config)
         ctx.remember(EXPORTS_FACT, {kind: str(path) for kind, path in saved.items()})
         files = {kind: {"file": path.name, "sha256": sha256_of(path)} for kind, path in saved.items()}

@@ -9,6 +9,7 @@ the timetable export, and BEE lists the files with and without addresses side by
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import io
 import secrets
 import tempfile
@@ -46,6 +47,7 @@ class ArenaSim:
     logins: int = 0
     refusals: int = 0
     downloads: list[str] = field(default_factory=list)
+    served: dict[str, str] = field(default_factory=dict)    # file name → sha256 of its last copy served
     sessions: dict[str, str] = field(default_factory=dict)   # session id → login
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -174,6 +176,7 @@ def _xml_file(write, name: str | None = None):
 def _download(body: bytes, name: str, mimetype: str = "application/xml"):
     with sim().lock:
         sim().downloads.append(name)
+        sim().served[name] = hashlib.sha256(body).hexdigest()
     return send_file(io.BytesIO(body), mimetype=mimetype, as_attachment=True, download_name=name)
 
 
@@ -219,7 +222,7 @@ def state():
     arena = sim()
     with arena.lock:
         return jsonify({"requests": arena.requests, "logins": arena.logins, "refusals": arena.refusals,
-                        "downloads": list(arena.downloads), "sessions": len(arena.sessions),
+                        "downloads": list(arena.downloads), "served": dict(arena.served), "sessions": len(arena.sessions),
                         "faults": arena.faults.as_dict(), "labels": arena.labels})
 
 
