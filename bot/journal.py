@@ -10,11 +10,42 @@ import hashlib
 import json
 import os
 import tempfile
+import zipfile
 from datetime import datetime
 from pathlib import Path
 
 from .secrets import redact
 from .status import Status
+
+
+# Beyond this much unzipped data an archive is hashed as raw bytes (a zip bomb costs no time here;
+# the file checks refuse it afterwards).
+UNZIPPED_HASH_LIMIT = 256 * 1024 * 1024
+
+
+def _file_digest(path: Path) -> bytes:
+    # A zip archive counts by its members' names and contents: the same export zipped again
+    # differs only in its timestamps, and must not look like a new input.
+    try:
+        members = hashlib.sha256(b"<zip>")
+        unzipped = 0
+        with zipfile.ZipFile(path) as archive:
+            for info in sorted(archive.infolist(), key=lambda info: info.filename):
+                members.update(info.filename.encode() + b"\0")
+                with archive.open(info) as handle:
+                    for block in iter(lambda: handle.read(1 << 20), b""):
+                        unzipped += len(block)
+                        if unzipped > UNZIPPED_HASH_LIMIT:
+                            raise zipfile.BadZipFile("too large to hash unzipped")
+                        members.update(block)
+        return members.digest()
+    except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError, EOFError, ValueError):
+        pass   # not a zip, or not one worth reading: its bytes as they are
+    raw = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            raw.update(block)
+    return raw.digest()
 
 
 def fingerprint(parts: dict) -> str:
@@ -25,9 +56,7 @@ def fingerprint(parts: dict) -> str:
         digest.update(key.encode())
         if isinstance(value, Path):
             if value.is_file():
-                with value.open("rb") as handle:
-                    for block in iter(lambda: handle.read(1 << 20), b""):
-                        digest.update(block)
+                digest.update(_file_digest(value))
             else:
                 digest.update(b"<absent>")
         else:

@@ -115,17 +115,15 @@ def _run_in(run_dir: Path, journal: Journal, config: BotConfig, school_id: str, 
                      planned=[flow.name for flow in flows], remembered=journal.facts, console=console,
                      persist=journal.save)
     run = RunReport(school=school_id, run_dir=run_dir, title=ctx.school.name)
+    def finished_already(flow: Flow) -> dict | None:
+        return (journal.finished_with(flow.name, fingerprint(flow.inputs(ctx)))
+                if options.skip_finished and not options.force else None)
+
     to_run = []
     for flow in flows:
-        done = (journal.finished_with(flow.name, fingerprint(flow.inputs(ctx)))
-                if options.skip_finished and not options.force else None)
+        done = finished_already(flow)
         if done:
-            run.flows.append(FlowResult(
-                name=flow.name, title=flow.title, status=Status.SKIPPED, duration_s=0.0,
-                summary=f"Déjà fait le {done['at'].replace('T', ' à ')}, entrées inchangées : étape sautée "
-                        f"(--force pour la refaire). {done.get('summary', '')}".strip(),
-                details={"skipped_reason": "déjà faite, entrées inchangées", "verified": done.get("verified", {})},
-                labels=flow.report_labels))
+            run.flows.append(_skipped(flow, done))
         else:
             to_run.append(flow)
     preflight(ctx, to_run)
@@ -148,6 +146,13 @@ def _run_in(run_dir: Path, journal: Journal, config: BotConfig, school_id: str, 
         for number, flow in enumerate(flows if not options.forecast_only else [], start=1):
             if flow not in to_run:
                 console.say(f"[{number}/{len(flows)}] {flow.title} : déjà faite, sautée.")
+                continue
+            done = finished_already(flow) if ctx.config is not config else None
+            if done:
+                # An earlier step of this run gave this one its files (ARENA's exports): they
+                # are what it last finished with, so there is nothing to do again.
+                run.flows.append(_skipped(flow, done, "fichiers reçus identiques à ceux d'alors"))
+                console.say(f"[{number}/{len(flows)}] {flow.title} : déjà faite avec ces mêmes fichiers, sautée.")
                 continue
             console.flow(number, len(flows), flow.title, page=ctx.page)
             session.start_trace_chunk(f"{number:02d} {flow.title}")
@@ -178,6 +183,15 @@ def _run_in(run_dir: Path, journal: Journal, config: BotConfig, school_id: str, 
                                 (lambda: report.write_json(run, run_dir / "report.json"), "le rapport report.json"),
                                 (lambda: report.write_html(run, run_dir / "report.html"), "le rapport report.html")])
     return run
+
+
+def _skipped(flow: Flow, done: dict, why: str = "entrées inchangées") -> FlowResult:
+    return FlowResult(
+        name=flow.name, title=flow.title, status=Status.SKIPPED, duration_s=0.0,
+        summary=f"Déjà fait le {done['at'].replace('T', ' à ')}, {why} : étape sautée "
+                f"(--force pour la refaire). {done.get('summary', '')}".strip(),
+        details={"skipped_reason": f"déjà faite, {why}", "verified": done.get("verified", {})},
+        labels=flow.report_labels)
 
 
 def _write_local(console: Console, run: RunReport, writes) -> None:

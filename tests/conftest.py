@@ -213,3 +213,24 @@ def pytest_terminal_summary(terminalreporter):
     for flow in matrix_module.FLOWS:
         cells = [matrix_module.MATRIX.get((kind, flow), "") for kind in kinds]
         terminalreporter.write_line(f"| {flow} | " + " | ".join(cells) + " |")
+
+
+# ARENA's one-time passcodes, from a tool as --otp-command runs it --------------------------------
+OTP_SCRIPT = """
+import pathlib, sys, time
+from sim.arena.otp import DEMO_SEED, code_at
+log, wrong = pathlib.Path(sys.argv[1]), int(sys.argv[2])
+used = log.read_text().split() if log.exists() else []
+# A code from an hour ahead: the right shape, refused now (a mistyped or stale code).
+code = code_at(DEMO_SEED, time.time() + (3600 if len(used) < wrong else 0))
+log.write_text(" ".join([*used, code]))
+print(code)
+"""
+
+
+def otp_command(tmp_path: Path, wrong: int) -> tuple[str, Path]:
+    """A passcode tool giving `wrong` refused codes first, then good ones; the codes it gave are
+    kept in the returned file."""
+    script, log = tmp_path / "otp_tool.py", tmp_path / "codes.txt"
+    script.write_text(OTP_SCRIPT, encoding="utf-8")
+    return f"{sys.executable} {script} {log} {wrong}", log

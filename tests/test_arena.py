@@ -14,7 +14,7 @@ from playwright.sync_api import Page, expect
 
 from bot.errors import FlowFailed, Refused
 from bot.otp import OtpSource
-from conftest import arena_state, configure_school, ent_state, get_json, post_json, sim_state
+from conftest import arena_state, configure_school, ent_state, get_json, otp_command, post_json, sim_state
 from sim.arena.app import DEMO_ARENA, PACK_PATH
 from sim.arena.otp import DEMO_SEED, accepts, code_at
 from sim.ent.labels import load_pack
@@ -27,26 +27,6 @@ GUIDE = {"login": {"heading": "Authentification", "username": "Identifiant",
                  "timetable_export": "Export vers l'emploi du temps"},
          "bee": {"exports_menu": "Exportations", "xml": "en XML", "students": "Elèves sans adresse",
                  "parents": "Responsables avec adresse"}}
-
-OTP_SCRIPT = """
-import pathlib, sys, time
-from sim.arena.otp import DEMO_SEED, code_at
-log, wrong = pathlib.Path(sys.argv[1]), int(sys.argv[2])
-used = log.read_text().split() if log.exists() else []
-# A code from an hour ahead: the right shape, refused now (a mistyped or stale code).
-code = code_at(DEMO_SEED, time.time() + (3600 if len(used) < wrong else 0))
-log.write_text(" ".join([*used, code]))
-print(code)
-"""
-
-
-def otp_command(tmp_path: Path, wrong: int) -> tuple[str, Path]:
-    """A passcode tool giving `wrong` refused codes first, then good ones; the codes it gave are
-    kept in the returned file."""
-    script, log = tmp_path / "otp_tool.py", tmp_path / "codes.txt"
-    script.write_text(OTP_SCRIPT, encoding="utf-8")
-    return f"{sys.executable} {script} {log} {wrong}", log
-
 
 @pytest.fixture
 def arena_school(sims, bot, tmp_path):
@@ -235,3 +215,114 @@ def test_arena_faults_are_recovered_and_the_three_exports_arrive_whole(sims, are
     elif kind == "http_500":
         assert "nouvel essai" in notes or "Essai 1 en échec" in notes, notes
     # A cut download or a server gone for a second: Chromium resumes or re-sends by itself.
+
+
+def test_a_rerun_downloads_again_and_skips_the_import_fed_the_same_exports(sims, arena_school, tmp_path):
+    command, codes = otp_command(tmp_path, wrong=0)
+    steps = "arena-exports,sacoche-auth-mode,sacoche-class-levels,sacoche-import-teachers"
+    first = arena_school("full-onboarding", "--school", "123", "--json", "--otp-command", command, "--only", steps)
+    assert first.code == 0, first.stdout[-2000:] + first.stderr[-2000:]
+    users = sim_state(sims)["schools"]["123"]["users"]
+    assert len(users) > 1
+    again = arena_school("full-onboarding", "--school", "123", "--json", "--otp-command", command, "--only", steps)
+    assert again.code == 0, again.stdout[-2000:] + again.stderr[-2000:]
+    status = {flow["name"]: flow for flow in again.report["flows"]}
+    # ARENA is asked again (its exports change during a year), with a new passcode; the same
+    # content zipped anew is not a new input: the import is not run again.
+    assert status["arena-exports"]["status"] == "unchanged" and len(codes.read_text().split()) == 2
+    for fed in ("sacoche-class-levels", "sacoche-import-teachers"):
+        assert status[fed]["status"] == "skipped"
+        assert "fichiers reçus identiques" in status[fed]["details"]["summary"]
+    assert sim_state(sims)["schools"]["123"]["users"] == users
+
+
+def test_an_import_run_alone_without_files_names_the_command_that_fetches_them(sims, arena_school):
+    result = arena_school("run", "sacoche-import-students", "--school", "123")
+    assert result.code == 2, result.stdout[-2000:] + result.stderr[-2000:]
+    assert "--only arena-exports,sacoche-import-students" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert arena_state(sims)["requests"] == 0 and sim_state(sims)["requests"] == 0
+
+
+# The operator's own hands -------------------------------------------------------------------------
+OPERATOR_TYPES_IN_THE_BROWSER = """
+document.addEventListener("input", (event) => {
+  const field = event.target;
+  if (field.type !== "password" || field.value !== %(password)s) return;
+  // A person reads the form, then types the code after the password and validates.
+  setTimeout(() => { field.value += %(code)s; field.form.requestSubmit(); }, 300);
+});
+"""
+
+
+def test_headed_the_operator_types_the_code_in_the_browser_and_the_bot_waits_for_the_portal(page: Page, sims,
+                                                                                           monkeypatch):
+    """--headed without a terminal: the bot types the password only, and waits while the person
+    types the passcode in the window (here a script in each login context plays that person: a
+    wrong code first, then the right one)."""
+    from flows.arena.pages import ArenaSite
+    from bot.secrets import Secret
+    browser, contexts = page.context.browser, []
+    plain_new_context = browser.new_context
+
+    def context_with_an_operator(**options):
+        context = plain_new_context(**options)
+        code = code_at(DEMO_SEED, time.time() + (3600 if not contexts else 0))
+        context.add_init_script(OPERATOR_TYPES_IN_THE_BROWSER % {"password": json.dumps(DEMO_ARENA[1]),
+                                                                 "code": json.dumps(code)})
+        contexts.append(code)
+        return context
+
+    monkeypatch.setattr(browser, "new_context", context_with_an_operator)   # the shared browser: undone after
+    refusals = []
+    site = ArenaSite(page, sims.arena_url, load_pack(PACK_PATH))
+    otp = OtpSource(headed=True)
+    assert otp.typed_in_browser
+    refused = site.log_in(DEMO_ARENA[0], Secret(DEMO_ARENA[1]), otp, prompt="?", on_refused=refusals.append)
+    assert (refused, refusals, len(contexts)) == (1, [1], 2)
+    # The bot's own page goes on identified, on the portal.
+    assert site.at_portal()
+    state = arena_state(sims)
+    assert (state["refusals"], state["logins"]) == (1, 1)
+
+
+def test_on_a_terminal_the_bot_asks_for_the_code_without_echo(sims, arena_school):
+    """The operator's terminal, for real (a pseudo-terminal): the prompt names the account and
+    the school, the typed code is not echoed, and ARENA lets the bot in."""
+    import os
+    import pty
+    import select
+    import subprocess
+    from conftest import REPO
+    controller, terminal = pty.openpty()
+    bot = subprocess.Popen([sys.executable, "-m", "bot", "run", "arena-exports", "--school", "123",
+                            "--config", str(arena_school.config_path)],
+                           cwd=REPO, env=arena_school.env, stdin=terminal, stdout=terminal, stderr=terminal,
+                           start_new_session=True)
+    os.close(terminal)
+    shown, typed, deadline = b"", None, time.monotonic() + 120
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([controller], [], [], 1)
+            if ready:
+                try:
+                    chunk = os.read(controller, 4096)
+                except OSError:     # the bot ended and closed the terminal
+                    break
+                if not chunk:
+                    break
+                shown += chunk
+            if typed is None and b"Passcode ARENA de arena.demo pour" in shown:
+                typed = code_at(DEMO_SEED, time.time())
+                os.write(controller, typed.encode() + b"\n")
+            if bot.poll() is not None and not ready:
+                break
+        assert bot.wait(timeout=60) == 0, shown.decode(errors="replace")[-3000:]
+    finally:
+        if bot.poll() is None:
+            bot.kill()
+        os.close(controller)
+    text = shown.decode(errors="replace")
+    assert typed and "(école 123)" in text
+    assert typed not in text    # no echo, and never printed back
+    assert arena_state(sims)["logins"] == 1 and len(arena_state(sims)["downloads"]) == 3

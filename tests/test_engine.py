@@ -72,3 +72,27 @@ def test_retry_waits_what_the_site_asks_and_gives_up(monkeypatch):
 def test_flows_command_lists_the_flows(bot):
     result = bot("flows", config=False)
     assert result.code == 0 and "sacoche-auth-mode" in result.stdout
+
+
+def test_a_zip_fingerprint_is_its_members_not_its_timestamps(tmp_path):
+    import zipfile
+    from pathlib import Path
+    from bot.journal import fingerprint
+
+    def zipped(name: str, content: bytes, when: tuple) -> Path:
+        path = tmp_path / name
+        with zipfile.ZipFile(path, "w") as archive:
+            archive.writestr(zipfile.ZipInfo("eleves.xml", date_time=when), content)
+        return path
+
+    first = zipped("a.zip", b"<BEE/>", (2026, 9, 1, 8, 0, 0))
+    again = zipped("b.zip", b"<BEE/>", (2026, 12, 3, 9, 30, 0))
+    other = zipped("c.zip", b"<BEE>x</BEE>", (2026, 9, 1, 8, 0, 0))
+    assert first.read_bytes() != again.read_bytes()
+    assert fingerprint({"file": first}) == fingerprint({"file": again}) != fingerprint({"file": other})
+    plain = tmp_path / "eleves.xml"
+    plain.write_bytes(b"<BEE/>")
+    assert fingerprint({"file": plain}) not in (fingerprint({"file": first}), fingerprint({"file": tmp_path / "none"}))
+    broken = tmp_path / "broken.zip"
+    broken.write_bytes(first.read_bytes()[:30])
+    assert fingerprint({"file": broken}) != fingerprint({"file": first})

@@ -3,6 +3,7 @@ checked against both simulators' state."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import time
@@ -11,8 +12,10 @@ from collections import Counter
 from datetime import date
 from pathlib import Path
 
-from conftest import DEMO, REPO, choose_college_levels, command_line, descendants, ent_state, post_json, sim_state
+from conftest import (DEMO, REPO, choose_college_levels, command_line, descendants, ent_state, otp_command, post_json,
+                      sim_state)
 from sim import datagen
+from sim.arena.app import DEMO_ARENA
 from sim.ent.seed import DEMO_ENT_ADMIN, demo_password
 from sim.seed import DEMO_SCHOOLS
 
@@ -153,13 +156,18 @@ def test_a_batch_of_three_schools_with_one_broken_file(sims, bot, tmp_path):
 
 
 def test_no_secret_in_any_artifact_of_a_filmed_run_nor_in_the_process_list(sims, school):
-    """A whole run with --video and traces: no password in the videos, traces (every member of
-    the zips), screenshots, reports, journal, downloads, the bot's output, nor in the command
-    line of any process it started (bot, Playwright's driver, Chromium), sampled all along."""
-    secrets = [DEMO.sacoche_admin_password, DEMO_ENT_ADMIN[1],
+    """A whole run with --video and traces, ARENA's exports included: no password nor one-time
+    passcode in the videos, traces (every member of the zips), screenshots, reports, journal,
+    downloads, the bot's output, nor in the command line of any process it started (bot,
+    Playwright's driver, Chromium), sampled all along."""
+    school.config_data["schools"]["123"].pop("files")
+    school.write_config()
+    school.store_password(DEMO_ARENA[1], site="arena")
+    otp_tool, codes_file = otp_command(school.tmp_path, wrong=0)
+    secrets = [DEMO.sacoche_admin_password, DEMO_ENT_ADMIN[1], DEMO_ARENA[1],
                *(demo_password(u["login"]) for u in school.config_data["schools"]["123"]["sso_check"])]
     command = [sys.executable, "-m", "bot", "full-onboarding", "--school", "123", "--json", "--video",
-               "--tracing", "on", "--config", str(school.config_path)]
+               "--tracing", "on", "--config", str(school.config_path), "--otp-command", otp_tool]
     with open(school.tmp_path / "out.txt", "w") as out, open(school.tmp_path / "err.txt", "w") as err:
         bot = subprocess.Popen(command, cwd=REPO, env=school.env, stdout=out, stderr=err)
         command_lines = set()
@@ -186,9 +194,14 @@ def test_no_secret_in_any_artifact_of_a_filmed_run_nor_in_the_process_list(sims,
         if path.suffix == ".zip":
             with zipfile.ZipFile(path) as archive:
                 blobs += [archive.read(name) for name in archive.namelist()]
+    codes = codes_file.read_text().split()
+    assert len(codes) == 1 and report["flows"][0]["counts"]["exports_downloaded"] == 3
+    # A code is six digits: it counts only standing alone, not inside a longer number.
+    code_alone = re.compile(b"|".join(rb"(?<!\d)" + code.encode() + rb"(?!\d)" for code in codes))
     for content in blobs:
         for secret in secrets:
             assert secret.encode() not in content
+        assert not code_alone.search(content)
     assert len(blobs) > 100
 
 

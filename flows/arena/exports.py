@@ -44,6 +44,22 @@ def exports_come_later(ctx: RunContext, flow_name: str, kinds) -> bool:
             and bool(set(kinds) & set(missing_kinds(ctx.config, ctx.school_id))))
 
 
+def files_await_arena(ctx: RunContext, flow_name: str, kinds, any_of: bool = False) -> bool:
+    """For a flow's preflight: True when ARENA downloads its files earlier in this run. When
+    they are neither in the config nor planned from ARENA, refused with the command that
+    fetches them first (older downloads are not reused: a new school year needs new exports).
+    `any_of`: the flow can work from any one of `kinds`."""
+    if exports_come_later(ctx, flow_name, kinds):
+        return True
+    missing = [kind for kind in missing_kinds(ctx.config, ctx.school_id) if kind in set(kinds)]
+    if missing and (not any_of or len(missing) == len(set(kinds))) and arena_configured(ctx):
+        keys = ", ".join(f"schools.{ctx.school_id}.files.{kind}" for kind in missing)
+        raise Refused(f"Fichier nécessaire non configuré ({keys}) : indiquez-le, ou faites-le télécharger "
+                      f"d'ARENA juste avant : python -m bot full-onboarding --school {ctx.school_id} "
+                      f"--only {ArenaExports.name},{flow_name}")
+    return False
+
+
 def sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
     with Path(path).open("rb") as handle:

@@ -10,7 +10,7 @@ from bot.errors import Refused, SiteNotReady, VerificationMismatch
 from schoolfiles.checks import check_school_files
 from bot.flow import Outcome, RunContext, Status
 
-from ..arena.exports import exports_come_later
+from ..arena.exports import files_await_arena
 from .common import SacocheFlow, sacoche_site
 from .levels import LevelPlan, compact, official_levels, plan_levels
 from .pages import LevelsPage
@@ -45,7 +45,7 @@ class SacocheClassLevels(SacocheFlow):
         return {"sts": ctx.school.files.sts, "eleves": ctx.school.files.eleves}
 
     def preflight(self, ctx: RunContext) -> None:
-        if exports_come_later(ctx, self.name, {"sts", "eleves"}):
+        if files_await_arena(ctx, self.name, {"sts", "eleves"}, any_of=True):
             return   # planned from ARENA's downloads, checked as soon as they arrive
         school_level_plan(ctx)
 

@@ -13,7 +13,7 @@ from bot.browser import DownloadBroken, PageInsteadOfDownload
 from bot.errors import FlowFailed, Refused, SiteNotReady, VerificationMismatch
 from bot.flow import Outcome, RunContext, Status
 
-from ..arena.exports import exports_come_later
+from ..arena.exports import files_await_arena
 from .common import SacocheFlow, sacoche_site
 from .class_levels import school_level_plan
 from .expected import expected_people, same_rank_students
@@ -109,7 +109,7 @@ class SacocheImportUsers(SacocheFlow):
         if mode not in (None, "complet", "partiel"):
             raise Refused(f"Mode d'import « {mode} » inconnu : complet ou partiel.")
         needs = {self.kind.file_key} | ({"eleves"} if self.kind is PARENTS else set())
-        if exports_come_later(ctx, self.name, needs):
+        if files_await_arena(ctx, self.name, needs):
             return   # ARENA's downloads are checked as soon as they arrive, before any SACoche click
         ctx.once(expected_people, self.kind.file_key)
         if self.kind is not PARENTS and ctx.school.imports.unknown_level == "members":
