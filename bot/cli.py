@@ -164,6 +164,19 @@ def build_parser() -> argparse.ArgumentParser:
                             "prévoit d'y faire")
     check.set_defaults(handler=check_files)
 
+    site = commands.add_parser("check-site",
+                               help="visiter les sites d'une école sans rien y écrire, et vérifier que chaque page "
+                                    "a les éléments dont le robot a besoin (code 4 sinon)")
+    site.add_argument("--school", required=True, metavar="N", help="n° de base SACoche de l'école")
+    site.add_argument("--site", default=None, metavar="SITE", help="seulement ce site (sacoche, ent, arena)")
+    with_config(site)
+    site.add_argument("--headed", action="store_true", help="montrer le navigateur")
+    site.add_argument("--slow-mo", type=int, default=None, metavar="MS", help="ralentir chaque action de MS millisecondes")
+    site.add_argument("--otp-command", default=None, metavar="COMMANDE",
+                      help="commande qui affiche un passcode à usage unique (ARENA), au lieu de le demander")
+    site.add_argument("--json", action="store_true", help="résultat JSON sur la sortie standard")
+    site.set_defaults(handler=check_site)
+
     demo = commands.add_parser("demo", help="tout exécuter contre les simulateurs locaux")
     with_browser(demo)
     demo.set_defaults(handler=run_demo)
@@ -322,6 +335,22 @@ def forecast_text(forecasts: list[dict]) -> str:
         lines.append(f"Prévision — {forecast['title']} :")
         lines += [f"    {line}" for line in forecast["lines"]]
     return visible(secrets.redact("\n".join(lines)))
+
+
+def check_site(args, catalogue: Catalogue, env: Environment) -> ExitStatus:
+    from .runner import check_sites
+    from .site_check import summary, table
+    config = load_config(config_path(args, env))
+    options = RunOptions(headed=args.headed, slow_mo_ms=args.slow_mo, otp_command=args.otp_command,
+                         quiet=args.json)
+    reports = check_sites(config, args.school, catalogue.flows, options, only=args.site)
+    if args.json:
+        env.out(json_visible(secrets.redact(json.dumps({"school": args.school, "ok": all(r.ok for r in reports),
+                                                        "sites": [r.as_dict() for r in reports]},
+                                                       ensure_ascii=False, indent=2))))
+    else:
+        env.out(visible(secrets.redact(table(reports) + "\n" + summary(reports))))
+    return ExitStatus.OK if all(report.ok for report in reports) else ExitStatus.MISMATCH
 
 
 def credentials(args, catalogue: Catalogue, env: Environment) -> ExitStatus:

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Sequence, TypeVar
 
 from playwright.sync_api import Page
 
@@ -17,6 +17,7 @@ from .status import Status
 
 if TYPE_CHECKING:
     from .console import Console
+    from .site_check import SiteInspector
 
 __all__ = ["Flow", "Outcome", "RunContext", "RunOptions", "Status", "Tracing"]
 
@@ -140,6 +141,12 @@ class Flow:
 
     def preflight(self, ctx: RunContext) -> None:
         """Check inputs without touching any site; raise errors.Refused."""
+
+    def site_inspectors(self, ctx: RunContext, every_site: bool = False) -> Sequence["SiteInspector"]:
+        """The inspectors of the sites this flow works on for this school (see bot.site_check):
+        their pages are checked before the run's first write. `every_site` (check-site): also
+        a site this flow would skip with the present config (ARENA when files are named)."""
+        return ()
 
     def warm_up(self, ctx: RunContext) -> None:
         """Once the browser is up and before the run's first step: start what a site makes the

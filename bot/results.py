@@ -69,6 +69,8 @@ class RunReport(BaseModel):
     write_failures: list[str] = Field(default_factory=list)   # what could not be written on this machine
     # What the flows expected before any write, read on the sites: {"title": step, "lines": [...]}.
     forecasts: list[dict[str, Any]] = Field(default_factory=list)
+    # Each site's pages, checked before any write: see bot.site_check.SiteReport.as_dict.
+    sites: list[dict[str, Any]] = Field(default_factory=list)
     extra_labels: dict[str, dict[str, str]] = Field(default_factory=dict)   # labels read back from a report.json
     given_status: Status | None = None                 # the status a report.json says, when read back
 
@@ -134,6 +136,7 @@ class RunReport(BaseModel):
             "labels": self.labels,
             "inputs": [item.model_dump() for item in self.inputs],
             **({"forecasts": self.forecasts} if self.forecasts else {}),
+            **({"sites": self.sites} if self.sites else {}),
             "run_dir": str(self.run_dir),
         }
 
@@ -155,5 +158,6 @@ class RunReport(BaseModel):
                    finished_at=str(data.get("finished_at") or ""), message=str(data.get("message") or ""),
                    inputs=[InputFile.model_validate(item) for item in data.get("inputs") or []],
                    forecasts=[dict(item) for item in data.get("forecasts") or [] if isinstance(item, dict)],
+                   sites=[dict(item) for item in data.get("sites") or [] if isinstance(item, dict)],
                    extra_labels=dict(data.get("labels") or {}),
                    given_status=Status(status) if status else None)

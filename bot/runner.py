@@ -25,6 +25,8 @@ from .console import Console
 from .flow import Flow, RunContext, RunOptions
 from .inputs import copy_inputs
 from .journal import Journal, fingerprint
+from .landmarks import SiteChanged
+from .site_check import SiteReport, distinct_inspectors, inspect_sites, summary
 from .results import FlowResult, RunReport
 from .status import ExitStatus, Status
 from .lock import SchoolLock
@@ -81,6 +83,31 @@ def preflight(ctx: RunContext, flows: Sequence[Flow]) -> None:
         ctx.password(site)
     for flow in flows:
         flow.preflight(ctx)
+
+
+def check_sites(config: BotConfig, school_id: str, flows: Sequence[Flow], options: RunOptions,
+                only: str | None = None, console: Console | None = None) -> list[SiteReport]:
+    """check-site: visit every site the flows use for this school (or `only` that one), write
+    nothing there nor here (no run folder, no journal), and read each page's landmarks."""
+    console = console or Console(quiet=options.quiet, headed=options.headed)
+    config.school(school_id)
+    take_environment_passwords(config)
+    with tempfile.TemporaryDirectory(prefix="check-site-") as scratch:
+        ctx = RunContext(config=config, school_id=school_id, run_dir=Path(scratch), say=console.say,
+                         options=options, console=console)
+        inspectors = [inspector for inspector in distinct_inspectors(ctx, flows, every_site=True)
+                      if only is None or inspector.site == only]
+        if not inspectors:
+            known = ", ".join(inspector.site for inspector in distinct_inspectors(ctx, flows, every_site=True))
+            raise Refused(f"Aucun site « {only} » à vérifier pour l'école {school_id} (configurés : {known or 'aucun'}).")
+        for inspector in inspectors:
+            ctx.password(inspector.site)      # a missing secret is refused before any request
+            inspector.preflight(ctx)
+        with BrowserSession(config.browser, Path(scratch) / "downloads", headed=options.headed,
+                            slow_mo_ms=options.slow_mo_ms, accepted_certificates=accepted_certificates(config.sites)) as session:
+            ctx.page = session.page
+            ctx.isolated_page = session.isolated_page
+            return inspect_sites(ctx, inspectors, thorough=True)
 
 
 def run_school(config: BotConfig, school_id: str, flows: Sequence[Flow], options: RunOptions | None = None,
@@ -142,6 +169,8 @@ def _run_in(run_dir: Path, journal: Journal, config: BotConfig, school_id: str, 
                 flow.warm_up(ctx)
             except (BotError, PlaywrightError):
                 pass   # the step will do it all itself, and say so if it cannot
+        if not options.forecast_only and not _sites_look_as_expected(ctx, to_run, run, console):
+            return _finish(run, journal, console, run_dir)
         _forecast(ctx, to_run, run, console)
         for number, flow in enumerate(flows if not options.forecast_only else [], start=1):
             if flow not in to_run:
@@ -174,15 +203,66 @@ def _run_in(run_dir: Path, journal: Journal, config: BotConfig, school_id: str, 
             console.say(f"    → {result.summary}")
             if result.status.went_wrong:
                 break   # later flows build on this one
-    run.finished_at = datetime.now().isoformat(timespec="seconds")
     if options.forecast_only:
         # Nothing was done: the journal stays as it was, only the forecasts are kept.
+        run.finished_at = datetime.now().isoformat(timespec="seconds")
         _write_local(console, run, [(lambda: report.write_html(run, run_dir / "report.html"), "le rapport report.html")])
         return run
+    return _finish(run, journal, console, run_dir)
+
+
+def _finish(run: RunReport, journal: Journal, console: Console, run_dir: Path) -> RunReport:
+    run.finished_at = datetime.now().isoformat(timespec="seconds")
     _write_local(console, run, [(journal.save, "le journal de l'école"),
                                 (lambda: report.write_json(run, run_dir / "report.json"), "le rapport report.json"),
                                 (lambda: report.write_html(run, run_dir / "report.html"), "le rapport report.html")])
     return run
+
+
+SITE_CHECK_STEP = "site-check"
+
+
+def _sites_look_as_expected(ctx: RunContext, flows: Sequence[Flow], run: RunReport, console: Console) -> bool:
+    """Before any write: every page of the sites these flows use has its landmarks. When one is
+    missing (or a site cannot be visited), the run stops here as a step of its own, with what
+    is missing and a screenshot; nothing has been written anywhere."""
+    inspectors = distinct_inspectors(ctx, flows)
+    if not inspectors:
+        return True
+    started = time.monotonic()
+    reports = inspect_sites(ctx, inspectors)
+    run.sites = [site_report.as_dict() for site_report in reports]
+    versions = {site_report.site: site_report.version for site_report in reports if site_report.version}
+    if versions:
+        with contextlib.suppress(OSError):
+            ctx.remember("site_versions", {**ctx.recall("site_versions", {}), **versions})
+    for site_report in reports:
+        present = sum(reading.present for reading in site_report.readings)
+        seen = f" ; version {site_report.version}" if site_report.version else ""
+        console.say(f"    {site_report.title} : {present}/{len(site_report.readings)} repères présents{seen} "
+                    f"({site_report.duration_s:.1f} s)"
+                    + (f" ({site_report.version_note})" if site_report.version and site_report.version_note else ""))
+    if all(site_report.ok for site_report in reports):
+        return True
+    unreachable = all(not site_report.missing for site_report in reports)
+    shot = f"00-{SITE_CHECK_STEP}-echec.png"
+    screenshot, missing = shot, ""
+    try:
+        take_screenshot(ctx.page, ctx.artifact_path(shot), whole_page=True, timeout_ms=ctx.config.browser.action_timeout_ms)
+    except ScreenshotMissing as why:
+        screenshot, missing = None, why.reason
+    what_to_do = ("Un site n'a pas pu être visité : vérifiez son adresse et qu'il répond, puis relancez la même commande."
+                  if unreachable else
+                  "Le site n'a plus les pages que le robot connaît : relancer ne changera rien. Si seul un libellé a "
+                  "changé (ENT, ARENA), adaptez-le dans la configuration (clé indiquée) ; sinon transmettez ce rapport "
+                  "(page, élément, version, capture) à l'équipe du robot. Rien n'a été écrit sur aucun site.")
+    run.flows.append(FlowResult(
+        name=SITE_CHECK_STEP, title="Pages des sites (vérifiées avant toute écriture)",
+        status=Status.FAILED if unreachable else Status.MISMATCH, summary=redact(summary(reports)),
+        duration_s=round(time.monotonic() - started, 2), details={"what_to_do": what_to_do},
+        screenshot=screenshot, screenshot_missing=missing))
+    console.say(f"    → {run.flows[-1].summary}")
+    return False
 
 
 def _skipped(flow: Flow, done: dict, why: str = "entrées inchangées") -> FlowResult:
@@ -286,6 +366,9 @@ def _attempt(ctx: RunContext, flow: Flow) -> Attempt:
         return Attempt(outcome.status, outcome.summary, {**outcome.details, "verified": verified}, dict(outcome.counts))
     except VerificationMismatch as exc:
         return Attempt(Status.MISMATCH, f"Vérification en échec : {exc.message}")
+    except SiteChanged as exc:
+        # Never retried: the same page would be found again.
+        return Attempt(Status.FAILED, exc.message, {"what_to_do": exc.advice, "site_changed": exc.as_dict()})
     except FlowFailed as exc:
         return Attempt(Status.FAILED, exc.message, transient=exc.transient)
     except SiteNotReady as exc:

@@ -17,6 +17,8 @@ Kinds:
                     drop the connection: a download cut short
     go_away         the whole server stops listening for `seconds` (default 3), then comes back
                     on the same port (the request that triggered it gets no answer)
+    rename          a changed page: in the answer (HTML or JSON), the text `from` becomes `to`,
+                    e.g. an element id or a label; for good unless `times` says otherwise
 `GET /_sim/faults` also returns `hits` (which rule fired, in order) and `delaying` (requests
 being slowed down right now), so that a test can act while a delayed request is in flight."""
 from __future__ import annotations
@@ -26,9 +28,9 @@ import socket
 import threading
 from typing import Callable
 
-RULE_KINDS = ("http_500", "delay", "expire_session", "cut", "go_away")
+RULE_KINDS = ("http_500", "delay", "expire_session", "cut", "go_away", "rename")
 CRITERIA = {"path", "page", "method", "form", "query"}
-OPTIONS = {"times", "seconds", "bytes", "label"}
+OPTIONS = {"times", "seconds", "bytes", "label", "from", "to"}
 
 
 class FaultError(ValueError):
@@ -73,11 +75,24 @@ class Faults:
         if unknown:
             raise FaultError(f"{kind} : champs inconnus {', '.join(unknown)}")
         rule = copy.deepcopy(rule)
+        if kind == "rename":
+            if not isinstance(rule.get("from"), str) or not rule["from"] or not isinstance(rule.get("to"), str):
+                raise FaultError("rename : « from » (texte non vide) et « to » (texte) sont attendus")
+            rule.setdefault("times", None)   # a page changed by a new release stays changed
         rule.setdefault("times", 1)
         return rule
 
     def take(self, kind: str, request) -> dict | None:
         """The first rule of `kind` matching `request` (a Flask request), used up once; None."""
+        taken = self._take(kind, request, first_only=True)
+        return taken[0] if taken else None
+
+    def take_all(self, kind: str, request) -> list[dict]:
+        """Every rule of `kind` matching `request`, each used up once."""
+        return self._take(kind, request, first_only=False)
+
+    def _take(self, kind: str, request, first_only: bool) -> list[dict]:
+        taken = []
         with self._lock:
             for index, rule in enumerate(self._rules.get(kind, ())):
                 if rule["times"] is not None and rule["times"] <= 0:
@@ -88,8 +103,10 @@ class Faults:
                     rule["times"] -= 1
                 self.hits.append({"kind": kind, "rule": index, "label": rule.get("label"),
                                   "path": request.path, "page": request.args.get("page")})
-                return rule
-        return None
+                taken.append(rule)
+                if first_only:
+                    break
+        return taken
 
     def slowed(self, seconds: float) -> None:
         """Hold the current request `seconds` (the site is slow), counted in `delaying`."""
@@ -145,8 +162,16 @@ def apply_before(faults: Faults, request, end_session: Callable[[], None]):
 
 
 def apply_after(faults: Faults, request, response):
-    """The `cut` rule: keep the first bytes of the answer, announce its whole length and close
-    the connection, so the browser sees a transfer that broke off."""
+    """The `rename` rule (the page as another release would write it), then the `cut` rule:
+    keep the first bytes of the answer, announce its whole length and close the connection, so
+    the browser sees a transfer that broke off."""
+    renames = faults.take_all("rename", request) if response.mimetype in ("text/html", "application/json") else []
+    if renames:
+        response.direct_passthrough = False
+        body = response.get_data(as_text=True)
+        for rename in renames:
+            body = body.replace(rename["from"], rename["to"])
+        response.set_data(body)
     rule = faults.take("cut", request)
     if rule is None:
         return response

@@ -99,7 +99,8 @@ def rules_for(kind: str, sims) -> dict[str, dict]:
         elif kind == "expire_session" and flow == "ent-accounts-export":
             # On the search page (ended on the download itself, the flow only notices when its
             # wait for the file runs out: recovered too, 15 s later).
-            rule = {"path": "/admin/comptes", "label": flow, "times": 1}
+            # The search's answer (the run's pre-check opens the page, but runs no search).
+            rule = {"path": "/admin/comptes", "query": {"rechercher": "1"}, "label": flow, "times": 1}
         elif kind == "expire_session" and flow == "sso-check":
             # The user's ENT session ends between the Bureau and CAS's redirect back to SACoche.
             rule = {"path": "/cas/login", "query": {"service": "sso"}, "label": flow, "times": 1}

@@ -3,6 +3,7 @@ says, only on the requests it names and only as many times as it says."""
 from __future__ import annotations
 
 import http.client
+import json
 import threading
 import time
 import urllib.error
@@ -39,6 +40,23 @@ def test_http_500_hits_only_the_named_request_and_only_so_many_times(sims):
     assert status_of(sims.ent_url + "appli/blog") == 200
     hits = get_json(sims.ent_url + "_sim/faults")["hits"]
     assert [hit["path"] for hit in hits] == ["/appli/agenda", "/appli/agenda"]
+
+
+def test_rename_changes_the_chosen_page_only_and_stays(sims):
+    post_json(sims.ent_url + "_sim/faults", {"rename": [{"path": "/cas/login", "from": "Identifiant", "to": "Login"}]})
+    for _ in range(2):   # for good, unless `times` says otherwise
+        with urllib.request.urlopen(sims.ent_url + "cas/login", timeout=10) as answer:
+            body = answer.read().decode()
+        assert "Login" in body and "Identifiant" not in body
+    with urllib.request.urlopen(sims.ent_url + "appli/agenda", timeout=10) as answer:
+        assert answer.status == 200
+    assert [hit["kind"] for hit in get_json(sims.ent_url + "_sim/faults")["hits"]] == ["rename", "rename"]
+    for wrong in ({"rename": [{"path": "/cas/login", "from": ""}]}, {"rename": [{"path": "/x", "to": "y"}]}):
+        request = urllib.request.Request(sims.ent_url + "_sim/faults", data=json.dumps(wrong).encode(), method="POST",
+                                         headers={"Content-Type": "application/json"})
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=10)
+        assert refused.value.code == 400
 
 
 def test_delay_is_visible_while_it_lasts(sims):

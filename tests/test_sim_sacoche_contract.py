@@ -38,6 +38,19 @@ def test_login_page_shell_then_form_by_ajax(page: Page, sims):
     assert "get_mode" in init and "get_login" in init
 
 
+def test_the_public_page_and_version_txt_show_the_release_without_login(page: Page, sims):
+    # « Version installée 2017-09-19. », the release in an <em>, next to the label the page
+    # fills by AJAX; VERSION.txt is served without login, its 10 bytes and nothing else.
+    page.goto(f"{sims.sacoche_url}?base=123&mode=normal")
+    expect(page.locator("h1.informations")).to_have_text("Informations")
+    item = page.locator("li:has(> label#ajax_version)")
+    expect(item).to_contain_text("Version installée 2017-09-19.")
+    expect(item.locator("em")).to_have_text("2017-09-19")
+    answer = page.request.get(sims.sacoche_url + "VERSION.txt")
+    assert answer.status == 200 and answer.body() == b"2017-09-19"
+    assert sim_state(sims)["logins"] == {}
+
+
 def test_login_posts_the_spec_fields_and_enforces_the_delay(page: Page, sims):
     posts = []
     page.on("request", lambda r: posts.append(r) if r.method == "POST" and "csrf=" in r.url else None)

@@ -80,6 +80,10 @@ class ArenaExports(Flow):
     def needed_sites(self, ctx: RunContext) -> tuple[str, ...]:
         return (SITE,) if self._needed(ctx) else ()
 
+    def site_inspectors(self, ctx: RunContext, every_site: bool = False):
+        from .site_check import INSPECTOR
+        return (INSPECTOR,) if self._needed(ctx) or (every_site and arena_configured(ctx)) else ()
+
     def _otp(self, ctx: RunContext) -> OtpSource:
         return OtpSource.for_this_process(ctx.options.otp_command, ctx.options.headed)
 

@@ -6,11 +6,14 @@ import copy
 from pathlib import Path
 from typing import Callable
 
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Locator, Page
 
 from bot.browser import (DownloadBroken, NavigationWatch, PageInsteadOfDownload, download_by_clicking,
                          private_page)
 from bot.errors import FlowFailed
+from bot.landmarks import (ARRIVAL_TIMEOUT_MS, LandmarkReading, PageLandmarks, SiteChanged, field_labelled,
+                           read_landmarks, require_landmarks, role)
 from bot.otp import OtpSource
 from bot.retry import retry_with_backoff
 from bot.secrets import Secret
@@ -23,14 +26,65 @@ class PasscodeRefused(FlowFailed):
     """ARENA refused the login: a wrong or expired code, or a wrong password."""
 
 
+SITE_NAME = "ARENA"
+
+
 class ArenaSite:
-    """ARENA as one person sees it in one browser context."""
+    """ARENA as one person sees it in one browser context. Each page's landmarks are the label
+    pack's words, checked before the page is used."""
 
     def __init__(self, page: Page, base_url: str, labels: dict):
         self.page = page
         self.base_url = base_url
         self.labels = copy.deepcopy(labels)
         self.loads = NavigationWatch(page)
+
+    # Landmarks ------------------------------------------------------------------------------------
+    def _word(self, kind: str, key: str):
+        section, name = key.split(".")
+        hint = f"sites.arena.labels.{key}"
+        text = self.labels[section][name]
+        return field_labelled(text, hint) if kind == "label" else role(kind, text, hint)
+
+    def landmarks(self, page: str) -> PageLandmarks:
+        pages = {
+            "login": ("Authentification", (self._word("label", "login.username"), self._word("label", "login.password"),
+                                           self._word("button", "login.submit"))),
+            "portal": ("Portail (applications)", (self._word("link", "portal.sts"), self._word("link", "portal.bee"))),
+            "sts": ("STS-web", (self._word("link", "sts.exports_menu"),)),
+            "sts_exports": ("STS-web, Exports", (self._word("rowheader", "sts.timetable_row"),
+                                                 self._word("link", "sts.timetable_export"))),
+            "bee": ("SIECLE BEE", (self._word("link", "bee.exports_menu"),)),
+            "bee_exports": ("SIECLE BEE, Exportations", (self._word("link", "bee.xml"),)),
+            "bee_xml": ("SIECLE BEE, Exportations en XML", (self._word("link", "bee.students"),
+                                                            self._word("link", "bee.parents"))),
+        }
+        title, landmarks = pages[page]
+        return PageLandmarks(SITE_NAME, title, landmarks)
+
+    def require(self, page: str) -> None:
+        require_landmarks(self.page, self.landmarks(page))
+
+    def inspect(self, login: str, password, otp, prompt: str) -> list[LandmarkReading]:
+        """check-site: the login form, then (logged in) every page the flow uses; nothing is
+        downloaded."""
+        readings: list[LandmarkReading] = []
+        if not self.at_portal():
+            readings += read_landmarks(self.page, self.landmarks("login"))
+            if any(not reading.present for reading in readings):
+                return readings
+            self.log_in(login, password, otp, prompt)
+        sts, bee = self.labels["portal"]["sts"], self.labels["portal"]["bee"]
+        visits = (("portal", ()), ("sts", (sts,)), ("sts_exports", (sts, self.labels["sts"]["exports_menu"])),
+                  ("bee", (bee,)), ("bee_exports", (bee, self.labels["bee"]["exports_menu"])),
+                  ("bee_xml", (bee, self.labels["bee"]["exports_menu"], self.labels["bee"]["xml"])))
+        for page, links in visits:
+            self._open(*links)
+            found = read_landmarks(self.page, self.landmarks(page))
+            readings += found
+            if any(not reading.present for reading in found):
+                break
+        return readings
 
     def link(self, name: str) -> Locator:
         return self.page.get_by_role("link", name=name, exact=True).first
@@ -54,7 +108,12 @@ class ArenaSite:
         problem = self.loads.problem()
         if problem:
             raise FlowFailed(f"ARENA, page d'accueil : {problem}", transient=True)
-        self._username().or_(self._portal_link()).first.wait_for()
+        try:
+            self._username().or_(self._portal_link()).first.wait_for(timeout=ARRIVAL_TIMEOUT_MS)
+        except PlaywrightError:
+            raise SiteChanged(SITE_NAME, "Accueil (portail ou authentification)",
+                              [self._word("link", "portal.sts").what, self._word("label", "login.username").what],
+                              hints=["sites.arena.labels.portal.sts", "sites.arena.labels.login.username"]) from None
         return self._portal_link().is_visible()
 
     # Login --------------------------------------------------------------------------------------
@@ -83,6 +142,7 @@ class ArenaSite:
 
     def _submit(self, login: str, password: Secret, otp: OtpSource, prompt: str) -> bool:
         words = self.labels["login"]
+        self.require("login")
         self._username().fill(login)
         field = self.page.get_by_label(words["password"], exact=True)
         portal, refusal = self._portal_link(), self.page.get_by_role("alert")
@@ -103,14 +163,21 @@ class ArenaSite:
         if not self.at_portal():
             raise FlowFailed("ARENA : la session a expiré (retour à la page de connexion)", transient=True)
         for name in links:
+            if not self.link(name).count():
+                # The page before this link: the portal, or a menu of STS-web / SIECLE BEE.
+                where = {self.labels["portal"]["sts"]: "portal", self.labels["portal"]["bee"]: "portal",
+                         self.labels["sts"]["exports_menu"]: "sts", self.labels["bee"]["exports_menu"]: "bee",
+                         self.labels["bee"]["xml"]: "bee_exports"}.get(name, "portal")
+                self.require(where)
             with self.page.expect_navigation():
                 self.link(name).click()
             self.check_arrival(f"lien « {name} »")
 
-    def _download(self, path_to: tuple[str, ...], target: Callable[[], Locator], folder: Path, default: str,
-                  what: str, on_retry=None) -> Path:
+    def _download(self, path_to: tuple[str, ...], page_key: str, target: Callable[[], Locator], folder: Path,
+                  default: str, what: str, on_retry=None) -> Path:
         def once() -> Path:
             self._open(*path_to)
+            self.require(page_key)
             return download_by_clicking(target(), folder, default)
         try:
             # A download is a read: repeating it is safe.
@@ -127,12 +194,12 @@ class ArenaSite:
         # of the same name, which gives another file.
         row = lambda: self.page.get_by_role("row").filter(  # noqa: E731
             has=self.page.get_by_role("rowheader", name=words["timetable_row"], exact=True))
-        return self._download((self.labels["portal"]["sts"], words["exports_menu"]),
+        return self._download((self.labels["portal"]["sts"], words["exports_menu"]), "sts_exports",
                               lambda: row().get_by_role("link", name=words["timetable_export"], exact=True),
                               folder, "sts_emp.xml", f"STS-web, « {words['timetable_export']} »", on_retry)
 
     def download_siecle(self, kind: str, folder: Path, on_retry=None) -> Path:
         words = self.labels["bee"]
         name = words[kind]
-        return self._download((self.labels["portal"]["bee"], words["exports_menu"], words["xml"]),
+        return self._download((self.labels["portal"]["bee"], words["exports_menu"], words["xml"]), "bee_xml",
                               lambda: self.link(name), folder, f"{kind}.xml", f"SIECLE BEE, « {name} »", on_retry)

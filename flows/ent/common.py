@@ -51,6 +51,10 @@ class EntFlow(Flow):
     def needed_sites(self, ctx: RunContext) -> tuple[str, ...]:
         return self.sites if ent_family(ctx) else ()
 
+    def site_inspectors(self, ctx: RunContext, every_site: bool = False):
+        from .site_check import INSPECTOR
+        return (INSPECTOR,) if "ent" in self.needed_sites(ctx) else ()
+
     def preflight(self, ctx: RunContext) -> None:
         if ent_family(ctx):
             self.preflight_on_ent(ctx)

@@ -20,6 +20,10 @@ class SacocheFlow(Flow):
     """A step on the school's SACoche, as its administrator."""
     sites = ("sacoche",)
 
+    def site_inspectors(self, ctx: RunContext, every_site: bool = False):
+        from .site_check import INSPECTOR
+        return (INSPECTOR,) if "sacoche" in self.needed_sites(ctx) else ()
+
     def warm_up(self, ctx: RunContext) -> None:
         from ..arena.exports import KINDS, exports_come_later
         if exports_come_later(ctx, self.name, KINDS):

@@ -3,6 +3,7 @@ its source and seen in a browser driving it. Flows call actions named after what
 administrator does; no selector lives outside this module."""
 from __future__ import annotations
 
+import json
 import re
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -14,6 +15,8 @@ from playwright.sync_api import Page, expect
 
 from bot.browser import DownloadBroken, PrivatePage, download_by_clicking
 from bot.errors import FlowFailed
+from bot.landmarks import ARRIVAL_TIMEOUT_MS, Landmark, LandmarkReading, PageLandmarks, SiteChanged, css, \
+    read_landmarks, require_landmarks
 from bot.retry import RetryAfter, retry_with_backoff, with_retries
 from bot.secrets import Secret
 
@@ -81,6 +84,25 @@ def settled_feedback(page: Page, css: str) -> AjaxFeedback:
     return AjaxFeedback(label.get_attribute("class") or "", label.inner_text().strip())
 
 
+# Landmarks ------------------------------------------------------------------------------------
+SITE_NAME = "SACoche"
+# « Version installée <em>AAAA-MM-JJ</em>. » on the public page, next to the label the page
+# fills by AJAX with the latest release.
+VERSION_CSS = "li:has(> label#ajax_version) em"
+
+
+def endpoint(page_name: str, prefix: bool = False) -> Landmark:
+    """The AJAX endpoint a page posts to: SACoche's pages post to `ajax.php?page=` + their
+    global `PAGE` (a section may lengthen it: `prefix`)."""
+    test = f"String(window.PAGE).startsWith({json.dumps(page_name)})" if prefix else f"window.PAGE === {json.dumps(page_name)}"
+    return Landmark(f"appel AJAX ajax.php?page={page_name}{'…' if prefix else ''}", script=test)
+
+
+LOGIN_PAGE = PageLandmarks(SITE_NAME, "Accueil (formulaire de connexion)", (
+    css("#f_login"), css("#f_password"), css("#f_submit"), css("#form_auth"), endpoint("public_accueil")))
+HEADER = css("#deconnecter", "lien de déconnexion #deconnecter (en-tête des pages identifiées)")
+
+
 class SacocheSite:
     """The SACoche of one school: login, navigation, and the identified layout."""
 
@@ -89,6 +111,18 @@ class SacocheSite:
         self.base_url = base_url
         self.base = base
         self.early_form = early_form
+        self._version: str | None = None
+
+    @property
+    def version(self) -> str | None:
+        """The release the public page showed (None before it was opened in this run)."""
+        return self._version or (self.early_form.version if self.early_form else None)
+
+    def _saw_version(self, version: str | None) -> None:
+        if version:
+            self._version = version
+            if self.early_form is not None:
+                self.early_form.version = version
 
     def url(self, query: str) -> str:
         return f"{self.base_url}index.php?{query}"
@@ -103,12 +137,25 @@ class SacocheSite:
 
     def open_admin_page(self, page_name: str, login: str, password: Secret) -> None:
         """Open `index.php?page=…`, logging in first if the session is absent or lost."""
-        self.page.goto(self.url(f"page={page_name}"))
-        self.page.locator("#deconnecter, #form_auth").first.wait_for()
+        self._goto(page_name)
         if not self.is_identified():
             self.log_in(login, password)
-            self.page.goto(self.url(f"page={page_name}"))
-        expect(self.logout_link).to_be_visible()
+            self._goto(page_name)
+        if not self.is_identified():
+            raise FlowFailed(f"SACoche, page {page_name} : la session ouverte à l'instant n'est pas reconnue "
+                             "(retour au formulaire de connexion)", transient=True)
+
+    def _goto(self, page_name: str) -> None:
+        answer = self.page.goto(self.url(f"page={page_name}"))
+        if answer is not None and answer.status >= 500:
+            raise FlowFailed(f"SACoche, page {page_name} : erreur du serveur (HTTP {answer.status})", transient=True)
+        try:
+            # Either the identified layout or the login form (a lost session): neither means
+            # the page is not what the bot knows.
+            self.page.locator("#deconnecter, #form_auth").first.wait_for(state="attached", timeout=ARRIVAL_TIMEOUT_MS)
+        except PlaywrightError:
+            raise SiteChanged(SITE_NAME, f"en-tête des pages identifiées (page={page_name})",
+                              [HEADER.what, "ni formulaire de connexion #form_auth"], self.version) from None
 
     # Login -----------------------------------------------------------------------------
     def log_in(self, login: str, password: Secret) -> None:
@@ -128,7 +175,10 @@ class SacocheSite:
         private = PrivatePage(self.page)
         try:
             here = SacocheSite(private.page, self.base_url, self.base)
-            here.open_login_form()
+            try:
+                here.open_login_form()
+            finally:
+                self._saw_version(here.version)
             here._submit_login(login, password)
             private.hand_over()
         finally:
@@ -139,7 +189,17 @@ class SacocheSite:
         # `mode=normal` shows the SACoche form even once the school uses an ENT (the ENT radio
         # would otherwise be pre-checked and the password fields hidden).
         self.page.goto(self.url(f"base={self.base}&mode=normal"))
-        self.page.locator("#f_submit").wait_for()   # the form itself arrives by AJAX after the page
+        version = self.page.locator(VERSION_CSS)
+        self._saw_version(version.first.inner_text().strip() if version.count() else None)
+        # The form itself arrives by AJAX after the page (the first landmark is waited for).
+        require_landmarks(self.page, LOGIN_PAGE, self.version)
+
+    def read_login_page(self) -> list[LandmarkReading]:
+        """check-site: the public page's landmarks and its version, without logging in."""
+        self.page.goto(self.url(f"base={self.base}&mode=normal"))
+        version = self.page.locator(VERSION_CSS)
+        self._saw_version(version.first.inner_text().strip() if version.count() else None)
+        return read_landmarks(self.page, LOGIN_PAGE)
 
     def _submit_login(self, login: str, password: Secret) -> None:
         normal_mode = self.page.locator("#f_mode_normal")
@@ -180,12 +240,17 @@ class EarlyLoginForm:
 
     def __init__(self):
         self._private: PrivatePage | None = None
+        self.version: str | None = None   # the release its page showed
 
     def open(self, site: SacocheSite) -> None:
         if self._private is None:
             private = PrivatePage(site.page)
             try:
-                SacocheSite(private.page, site.base_url, site.base).open_login_form()
+                here = SacocheSite(private.page, site.base_url, site.base)
+                try:
+                    here.open_login_form()
+                finally:
+                    site._saw_version(here.version)
             except BaseException:
                 private.close()
                 raise
@@ -197,19 +262,40 @@ class EarlyLoginForm:
 
 
 class AdminPage:
-    """An administrator page of one school's SACoche: `PAGE` is its `index.php?page=` name."""
+    """An administrator page of one school's SACoche: `PAGE` is its `index.php?page=` name,
+    `TITLE` the page's name as SACoche's menu gives it, `LANDMARKS` what the bot relies on."""
 
     PAGE = ""
+    TITLE = ""
+    LANDMARKS: tuple[Landmark, ...] = ()
 
     def __init__(self, site: SacocheSite):
         self.site = site
         self.page = site.page
+
+    def landmarks(self) -> PageLandmarks:
+        return PageLandmarks(SITE_NAME, self.TITLE, (*self.LANDMARKS, HEADER, endpoint(self.PAGE)))
+
+    def require_landmarks(self, *extra: Landmark) -> None:
+        """Before acting on the page: every landmark there (and `extra`, what the page shows only
+        in some states), or SiteChanged naming those missing."""
+        expected = self.landmarks()
+        if extra:
+            expected = PageLandmarks(expected.site, expected.page, (*expected.landmarks, *extra))
+        require_landmarks(self.page, expected, self.site.version)
+
+    def read_landmarks(self, login: str, password: Secret, query: str = "") -> list[LandmarkReading]:
+        """check-site: open the page (nothing is clicked) and read its landmarks."""
+        self.site.open_admin_page(self.PAGE + query, login, password)
+        return read_landmarks(self.page, self.landmarks())
 
 
 class ConnexionPage(AdminPage):
     """`administrateur_etabl_connexion` — Mode d'identification / Connecteur ENT."""
 
     PAGE = "administrateur_etabl_connexion"
+    TITLE = "Mode d'identification / Connecteur ENT"
+    LANDMARKS = (css("#connexion_mode_nom"), css("#bouton_valider_mode"), css("#ajax_msg_mode"))
 
     def __init__(self, site: SacocheSite):
         super().__init__(site)
@@ -220,7 +306,7 @@ class ConnexionPage(AdminPage):
 
     def open(self, login: str, password: Secret) -> None:
         self.site.open_admin_page(self.PAGE, login, password)
-        self.mode_select.wait_for()
+        self.require_landmarks()
 
     def current_mode(self) -> str:
         return self.mode_select.input_value()
@@ -275,6 +361,10 @@ class LevelsPage(AdminPage):
     #zone_partage), and the search by family whose results each have an add control."""
 
     PAGE = "administrateur_etabl_niveau"
+    TITLE = "Niveaux"
+    LANDMARKS = (css("#zone_partage table"), css("#zone_partage thead q.ajouter", "bouton d'ajout (#zone_partage q.ajouter)"),
+                 css("#zone_ajout_form"), css("select#f_famille"), css("#f_recherche_resultat"),
+                 css("#ajax_msg_recherche"))
 
     def __init__(self, site: SacocheSite):
         super().__init__(site)
@@ -286,7 +376,7 @@ class LevelsPage(AdminPage):
 
     def open(self, login: str, password: Secret) -> None:
         self.site.open_admin_page(self.PAGE, login, password)
-        self.page.locator("#zone_partage table").wait_for()
+        self.require_landmarks()
 
     def chosen(self) -> dict[int, tuple[str, str]]:
         """Level id → (reference, name) of every official level the school has chosen."""
@@ -354,6 +444,12 @@ class ImportWizardPage(AdminPage):
     """`administrateur_fichier_user`: category, mode, upload, then one control per step."""
 
     PAGE = "administrateur_fichier_user"
+    TITLE = "Importer des fichiers d'utilisateurs"
+    LANDMARKS = (css("#f_choix_principal"),
+                 *(css(f"#f_choix_principal option[value^='{stem}_']", f"choix « {stem}_… » de #f_choix_principal")
+                   for stem in ("siecle_professeurs_directeurs", "siecle_eleves", "siecle_parents")),
+                 *(css(f"button#{stem}") for stem in ("siecle_professeurs_directeurs", "siecle_eleves", "siecle_parents")),
+                 css("#f_mode_complet"), css("#f_mode_partiel"), css("#form_choix"), css("#form_bilan"))
 
     def __init__(self, site: SacocheSite):
         super().__init__(site)
@@ -364,7 +460,7 @@ class ImportWizardPage(AdminPage):
     def open(self, category: str, login: str, password: Secret) -> None:
         # The deep link pre-selects the category, as the page's own links do.
         self.site.open_admin_page(f"{self.PAGE}&categorie={category}", login, password)
-        self.category_select.wait_for(state="attached")
+        self.require_landmarks()
 
     def warnings(self) -> list[str]:
         """The notices SACoche prints at the top of the page, before any upload (no class level
@@ -571,11 +667,33 @@ class _TableRows(HTMLParser):
             self.cell.append(data)
 
 
+# Each user list, its title in SACoche's menu and the filter controls the bot uses.
+USER_LISTS = {
+    "administrateur_eleve": ("Élèves", (css("#f_groupes option[value='d2']", "choix « Tout l'établissement » (d2) de #f_groupes"),
+                                        css("#f_groupes option[value='d3']", "choix « Anciens élèves » (d3) de #f_groupes"))),
+    "administrateur_parent": ("Parents", (css("#f_statut"), css("#f_debut_nom"), css("#actualiser"))),
+    "administrateur_professeur": ("Professeurs / Personnels", (css("#f_statut"),)),
+}
+
+
+def user_list_landmarks(page_name: str) -> PageLandmarks:
+    """The students' and parents' lists show their table once filtered (waited for then); the
+    staff's shows it at once."""
+    title, own = USER_LISTS.get(page_name, (page_name, ()))
+    table = (css("table#table_action"),) if page_name == "administrateur_professeur" else ()
+    return PageLandmarks(SITE_NAME, f"{title} (gestion)", (*own, *table, HEADER, endpoint(page_name, prefix=True)))
+
+
 class UserListPage(AdminPage):
     """Élèves / Parents / Professeurs: the rows of `table#table_action` as dicts by column title."""
 
     def __init__(self, site: SacocheSite):
         super().__init__(site)
+
+    def read_list_landmarks(self, page_name: str, login: str, password: Secret) -> list[LandmarkReading]:
+        """check-site: open the list (nothing is filtered nor edited) and read its landmarks."""
+        self.site.open_admin_page(f"{page_name}&section=gestion", login, password)
+        return read_landmarks(self.page, user_list_landmarks(page_name))
 
     def rows(self, page_name: str, login: str, password: Secret, former: bool = False) -> list[dict]:
         """Every row, of current accounts (or of former ones). The students' and parents' lists
@@ -584,6 +702,7 @@ class UserListPage(AdminPage):
         without Chromium laying out thousands of rows. The form needs no CSRF token (the page
         says so in its source)."""
         self.site.open_admin_page(f"{page_name}&section=gestion", login, password)
+        require_landmarks(self.page, user_list_landmarks(page_name), self.site.version)
         form = (FORMER_LIST_FORMS if former else LIST_FORMS).get(page_name)
         if form is None:   # the staff list shows its rows at once
             return self.page.locator("table#table_action").evaluate(ROWS_OF_TABLE)
@@ -621,6 +740,7 @@ class UserEditDialog(AdminPage):
         if self.shown == wanted and self.page.url.startswith(self.site.url(f"page={list_page}")):
             return
         self.site.open_admin_page(f"{list_page}&section=gestion", login, password)
+        require_landmarks(self.page, user_list_landmarks(list_page), self.site.version)
         if list_page == "administrateur_eleve":
             with self.page.expect_navigation():
                 self.page.locator("#f_groupes").select_option("d3" if former else "d2")
@@ -700,6 +820,12 @@ class IdentifierImportPage(AdminPage):
     """`administrateur_fichier_identifiant`, objective « Importer / Imposer les identifiants d'un ENT »."""
 
     PAGE = "administrateur_fichier_identifiant"
+    TITLE = "Importer / Imposer des identifiants"
+    LANDMARKS = (css("#f_choix_principal"),
+                 css("#f_choix_principal option[value^='import_id_ent_']", "choix « import_id_ent_… » de #f_choix_principal"),
+                 # The objective's fieldset: with its upload button once an ENT connector is saved.
+                 css("[id^='fieldset_import_id_ent_']", "cadre « fieldset_import_id_ent_… » de l'objectif"),
+                 css("#ajax_msg"), css("#ajax_retour"))
 
     def __init__(self, site: SacocheSite):
         super().__init__(site)
@@ -709,7 +835,7 @@ class IdentifierImportPage(AdminPage):
 
     def open(self, login: str, password: Secret) -> None:
         self.site.open_admin_page(self.PAGE, login, password)
-        self.objective.wait_for(state="attached")
+        self.require_landmarks()
 
     def ent_option(self) -> str:
         """`import_id_ent_<mode>`: `_normal` means the ENT connector is not saved yet."""
@@ -717,6 +843,7 @@ class IdentifierImportPage(AdminPage):
         return next((v for v in values if v.startswith("import_id_ent_")), "")
 
     def import_file(self, option: str, path) -> AjaxFeedback:
+        self.require_landmarks(css("button#import_ent"))
         self.objective.select_option(option)
         # The button sets the hidden f_action before opening the hidden file input: go through it.
         with self.page.expect_file_chooser() as chooser_info:

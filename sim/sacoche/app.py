@@ -31,6 +31,7 @@ SACOCHE_FAULT_KEYS = {
                                 "it hosts several schools",
     "ent_ids_former_ignored": "the ENT-id import leaves former accounts out of its candidates, as if another "
                               "release had changed that rule (true/false)",
+    "version": "the release the public page and VERSION.txt show (default: the one the specs describe)",
 }
 
 

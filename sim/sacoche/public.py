@@ -15,6 +15,19 @@ LOGIN_DELAY_S = 2
 
 public = PageFamily("public", __name__)
 
+# The release the specs describe (its VERSION.txt); the fault setting `version` shows another.
+SPEC_VERSION = "2017-09-19"
+
+
+def shown_version() -> str:
+    return str(sim().faults.settings.get("version") or SPEC_VERSION)
+
+
+@public.route("/VERSION.txt")
+def version_file():
+    # Served without login, as the real server does (no deny rule).
+    return shown_version(), 200, {"Content-Type": "text/plain; charset=utf-8"}
+
 
 def login_page(probleme: str = "") -> str:
     if g.session.get("user_id"):
@@ -23,7 +36,7 @@ def login_page(probleme: str = "") -> str:
     g.session["forcebrute"] = {"time": time.time(), "delai": LOGIN_DELAY_S}
     probleme = probleme or g.session.pop("probleme", "")
     return render_template(
-        "public_accueil.html", base=resolve_base(), probleme=probleme,
+        "public_accueil.html", base=resolve_base(), probleme=probleme, version=shown_version(),
         get_mode=request.args.get("mode", "ent"), get_login=request.args.get("login", ""))
 
 

@@ -7,22 +7,59 @@ from __future__ import annotations
 import copy
 from pathlib import Path
 
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Locator, Page, expect
 
 from bot.browser import (DownloadBroken, NavigationWatch, PageInsteadOfDownload, download_by_clicking,
                          private_page)
 from bot.errors import FlowFailed
+from bot.landmarks import (ARRIVAL_TIMEOUT_MS, Landmark, LandmarkReading, PageLandmarks, SiteChanged, field_labelled,
+                           read_landmarks, require_landmarks, role)
 from bot.retry import retry_with_backoff
 from bot.secrets import Secret
 
+SITE_NAME = "l'ENT"
+
+
 class EsupSite:
-    """The ENT as one person sees it in one browser context."""
+    """The ENT as one person sees it in one browser context. Each page's landmarks are the
+    label pack's words, checked before the page is used (`pages()` lists them for check-site)."""
 
     def __init__(self, page: Page, base_url: str, labels: dict):
         self.page = page
         self.base_url = base_url
         self.labels = copy.deepcopy(labels)
         self.loads = NavigationWatch(page)
+
+    # Landmarks ------------------------------------------------------------------------------------
+    def _word(self, kind: str, key: str, **values) -> Landmark:
+        section, name = key.split(".")
+        text = self.labels[section][name].format(**values) if values else self.labels[section][name]
+        hint = f"sites.ent.labels.{key}"
+        return field_labelled(text, hint) if kind == "label" else role(kind, text, hint)
+
+    def landmarks(self, page: str) -> PageLandmarks:
+        apps = self.labels["external_apps"]
+        pages = {
+            "login": ("Connexion", (self._word("label", "login.username"), self._word("label", "login.password"),
+                                    self._word("button", "login.submit"))),
+            "desktop": ("Bureau", (self._word("link", "menu.desktop"), self._word("link", "menu.administration"),
+                                   self._word("link", "menu.logout"))),
+            "admin": ("Administration", (self._word("link", "menu.accounts"), self._word("link", "menu.external_apps"))),
+            "accounts": ("Administration des comptes", (self._word("button|link", "accounts.search"),)),
+            "accounts_found": ("Administration des comptes (résultats)", (self._word("button|link", "accounts.export"),)),
+            "apps": ("Applications externes", (self._word("button|link", "external_apps.configure", app=apps["app"]),)),
+            "app_links": (f"Configuration du lien « {apps['app']} »", (
+                self._word("checkbox", "external_apps.select_all"), self._word("button|link", "external_apps.edit_links"),
+                self._word("label", "external_apps.base_field"), self._word("button|link", "external_apps.validate"),
+                self._word("button|link", "external_apps.save"))),
+            "bureau_tile": ("Bureau (tuile de l'application)", (self._word("link", "desktop.tile"),)),
+        }
+        title, landmarks = pages[page]
+        return PageLandmarks(SITE_NAME, title, landmarks)
+
+    def require(self, page: str) -> None:
+        require_landmarks(self.page, self.landmarks(page))
 
     def shows_login_form(self) -> bool:
         return self.page.get_by_label(self.labels["login"]["username"], exact=True).is_visible()
@@ -65,7 +102,13 @@ class EsupSite:
             raise FlowFailed(f"ENT, page d'accueil : {problem}", transient=True)
         username = self.page.get_by_label(self.labels["login"]["username"], exact=True)
         desktop = self.link(self.labels["menu"]["desktop"])
-        username.or_(desktop).first.wait_for()
+        try:
+            username.or_(desktop).first.wait_for(timeout=ARRIVAL_TIMEOUT_MS)
+        except PlaywrightError:
+            # Neither the login form nor the Bureau: not the page the label pack describes.
+            raise SiteChanged(SITE_NAME, "Accueil (Bureau ou formulaire de connexion)",
+                              [self._word("link", "menu.desktop").what, self._word("label", "login.username").what],
+                              hints=["sites.ent.labels.menu.desktop", "sites.ent.labels.login.username"]) from None
         return desktop.is_visible()
 
     def _log_in_here(self, login: str, password: Secret, on_login_form: bool = False) -> None:
@@ -73,6 +116,7 @@ class EsupSite:
         desktop = self.link(self.labels["menu"]["desktop"])
         if not on_login_form and self._at_desktop_or_login():
             return
+        self.require("login")
         username = self.page.get_by_label(words["username"], exact=True)
         username.fill(login)
         self.page.get_by_label(words["password"], exact=True).fill(password.reveal())
@@ -84,6 +128,8 @@ class EsupSite:
 
     def open_menu(self, *entries: str) -> None:
         for entry in entries:
+            if not self.link(self.labels["menu"][entry]).count():
+                self.require({"administration": "desktop", "desktop": "desktop"}.get(entry, "admin"))
             # The next page must have come before anything is read on it: reading right after
             # the click may still see the page the click left (a race seen under load).
             with self.page.expect_navigation():
@@ -100,8 +146,10 @@ class EsupSite:
             if not self._at_desktop_or_login():
                 raise FlowFailed("ENT : la session a expiré (retour à la page de connexion)", transient=True)
             self.open_menu("administration", "accounts")
+            self.require("accounts")
             self.control(words["search"]).click()
             self.check_arrival(f"bouton « {words['search']} »")
+            self.require("accounts_found")
             return download_by_clicking(self.control(words["export"]), folder, "extraction_ent.csv")
         try:
             # A download is a read: repeating it is safe, and cheaper than the whole flow.
@@ -116,16 +164,11 @@ class EsupSite:
     # External application link ---------------------------------------------------------------------
     def open_link_configuration(self) -> None:
         words = self.labels["external_apps"]
-        self.open_menu("administration", "external_apps")
-        page_link = self.link(words["page_link"].format(number=words["sacoche_page"]))
-        if page_link.count():
-            with self.page.expect_navigation():
-                page_link.click()
-        configure = self.control(words["configure"].format(app=words["app"]))
-        if configure.count() == 0:
-            configure.wait_for()   # give the page its time before saying it is not there
-        configure.click()
+        self._open_apps_page()
+        self.require("apps")
+        self.control(words["configure"].format(app=words["app"])).click()
         self.check_arrival(f"configuration du lien « {words['app']} »")
+        self.require("app_links")
 
     def configure_base(self, base: str) -> str:
         """Select every structure, give them the base number, validate, save; returns the
@@ -147,6 +190,47 @@ class EsupSite:
             raise FlowFailed(f"L'ENT a refusé la configuration du lien : {problem.first.inner_text().strip()}")
         return status.first.inner_text().strip()
 
+    # check-site -------------------------------------------------------------------------------------
+    def inspect(self, login: str, password: Secret, thorough: bool = True) -> list[LandmarkReading]:
+        """Every page the flows use, read without writing: the search is run (a read; not
+        `thorough`, the flow checks its results itself), the link's configuration is opened,
+        nothing is validated nor saved."""
+        readings: list[LandmarkReading] = []
+        self.page.goto(self.base_url)
+        self.page.wait_for_load_state()
+        if self.shows_login_form() or not self.link(self.labels["menu"]["desktop"]).count():
+            readings += read_landmarks(self.page, self.landmarks("login"))
+            if any(not reading.present for reading in readings):
+                return readings
+        self.log_in(login, password)
+        for page, go in (("desktop", lambda: None),
+                         ("bureau_tile", lambda: None),
+                         ("admin", lambda: self.open_menu("administration")),
+                         ("accounts", lambda: self.open_menu("accounts")),
+                         *((("accounts_found", lambda: self._click_and_arrive(self.labels["accounts"]["search"])),)
+                           if thorough else ()),
+                         ("apps", lambda: self._open_apps_page()),
+                         ("app_links", lambda: self._click_and_arrive(self.labels["external_apps"]["configure"].format(
+                             app=self.labels["external_apps"]["app"])))):
+            go()
+            found = read_landmarks(self.page, self.landmarks(page))
+            readings += found
+            if any(not reading.present for reading in found):
+                break   # the next pages are reached through this one
+        return readings
+
+    def _click_and_arrive(self, name: str) -> None:
+        self.control(name).click()
+        self.check_arrival(f"« {name} »")
+
+    def _open_apps_page(self) -> None:
+        words = self.labels["external_apps"]
+        self.open_menu("administration", "external_apps")
+        page_link = self.link(words["page_link"].format(number=words["sacoche_page"]))
+        if page_link.count():
+            with self.page.expect_navigation():
+                page_link.click()
+
     def page_text(self) -> str:
         return self.page.locator("body").inner_text()
 
@@ -155,6 +239,7 @@ class EsupSite:
         """Click the SACoche tile on the Bureau; returns the page SACoche opened in (a new tab
         if the ENT opens one)."""
         self.open_menu("desktop")
+        self.require("bureau_tile")
         tile = self.link(self.labels["desktop"]["tile"])
         target = tile.get_attribute("target")
         if target == "_blank":

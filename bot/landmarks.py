@@ -1,0 +1,146 @@
+"""Landmarks: the elements a page object relies on, checked all at once before acting on its
+page. A missing one means the site changed (another release, a reworded menu): the flow stops at
+once, naming the page and the element, instead of waiting out a timeout and being retried as if
+the site were slow. The engine knows no site: page objects declare their landmarks."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import Locator, Page
+
+from .errors import FlowFailed
+
+# How long a page may take to show its first landmark (content a script brings after the load).
+# A bound on a wait for a state, not a pause: a page that has it goes on at once.
+ARRIVAL_TIMEOUT_MS = 5000
+
+
+@dataclass(frozen=True)
+class Landmark:
+    """One element: a CSS selector (`css`), a role with its accessible name (`role`, `name`;
+    "button|link" for either), a form field by its label (`label`), or a script expression
+    that must be true in the page (`script`, e.g. the AJAX endpoint the page posts to).
+    `what` names it for a person; `hint` says how to follow a change (a config key)."""
+    what: str
+    css: str | None = None
+    role: str | None = None
+    name: str | None = None
+    label: str | None = None
+    script: str | None = None
+    hint: str | None = None
+
+    def locator(self, page: Page) -> Locator | None:
+        if self.css is not None:
+            return page.locator(self.css)
+        if self.label is not None:
+            return page.get_by_label(self.label, exact=True)
+        if self.role is not None:
+            found = None
+            for role_name in self.role.split("|"):
+                # Hidden until used (a fieldset the page opens) still counts as there.
+                locator = page.get_by_role(role_name, name=self.name, exact=True, include_hidden=True)  # type: ignore[arg-type]
+                found = locator if found is None else found.or_(locator)
+            return found
+        return None
+
+    def present(self, page: Page) -> bool:
+        try:
+            if self.script is not None:
+                return bool(page.evaluate(f"() => {{ try {{ return !!({self.script}); }} catch (e) {{ return false; }} }}"))
+            locator = self.locator(page)
+            return locator is not None and locator.count() > 0
+        except PlaywrightError:
+            return False
+
+
+def css(selector: str, what: str | None = None) -> Landmark:
+    return Landmark(what or f"élément {selector}", css=selector)
+
+
+ROLE_WORDS = {"button": "bouton", "link": "lien", "button|link": "bouton", "checkbox": "case à cocher",
+              "heading": "titre", "rowheader": "ligne", "combobox": "liste", "textbox": "champ"}
+
+
+def role(kind: str, name: str, hint: str | None = None) -> Landmark:
+    return Landmark(f"{ROLE_WORDS.get(kind, kind)} « {name} »", role=kind, name=name, hint=hint)
+
+
+def field_labelled(label: str, hint: str | None = None) -> Landmark:
+    return Landmark(f"champ « {label} »", label=label, hint=hint)
+
+
+@dataclass(frozen=True)
+class PageLandmarks:
+    """What one page must show: `site` and `page` name it for a person (in French)."""
+    site: str
+    page: str
+    landmarks: tuple[Landmark, ...]
+
+
+@dataclass
+class LandmarkReading:
+    site: str
+    page: str
+    landmark: Landmark
+    present: bool
+
+
+class SiteChanged(FlowFailed):
+    """A page lacks an element the bot relies on: the site changed. Never transient (running
+    the flow again would find the same page)."""
+
+    def __init__(self, site: str, page: str, missing: list[str], version: str | None = None,
+                 hints: list[str] | None = None):
+        seen = f" (version vue : {version})" if version else ""
+        noun = "élément introuvable" if len(missing) == 1 else "éléments introuvables"
+        super().__init__(f"La page « {page} » de {site} a changé : {noun} : {', '.join(missing)}{seen}. Le robot "
+                         "n'a rien fait sur cette page.", transient=False)
+        self.site, self.page, self.missing, self.version = site, page, list(missing), version
+        self.hints = list(hints or [])
+
+    def as_dict(self) -> dict:
+        return {"site": self.site, "page": self.page, "missing": self.missing, "version": self.version,
+                **({"hints": self.hints} if self.hints else {})}
+
+    @property
+    def advice(self) -> str:
+        follow = (f" Si seul un libellé a changé, adaptez-le dans la configuration : {' ; '.join(self.hints)}."
+                  if self.hints else "")
+        return ("Le site n'a plus la page que le robot connaît (nouvelle version, menu renommé) : relancer ne "
+                f"changera rien.{follow} Sinon, transmettez à l'équipe du robot le nom de la page, l'élément "
+                "manquant, la version vue et la capture de la page (dossier de l'exécution).")
+
+
+def read_landmarks(page: Page, expected: PageLandmarks, wait_first: bool = True) -> list[LandmarkReading]:
+    """Each landmark, present or not, read at once (after the first one had its time to come)."""
+    if wait_first and expected.landmarks:
+        first = expected.landmarks[0].locator(page)
+        if first is not None:
+            try:
+                first.first.wait_for(state="attached", timeout=ARRIVAL_TIMEOUT_MS)
+            except PlaywrightError:
+                pass   # reported below as missing, with the others
+    # Selectors and scripts in one round trip; roles and labels need Playwright's own engine.
+    batched = [landmark for landmark in expected.landmarks if landmark.css is not None or landmark.script is not None]
+    try:
+        found = page.evaluate(BATCH_PRESENCE, [[landmark.css, landmark.script] for landmark in batched])
+    except PlaywrightError:
+        found = [False] * len(batched)
+    present = {id(landmark): bool(flag) for landmark, flag in zip(batched, found)}
+    return [LandmarkReading(expected.site, expected.page, landmark,
+                            present[id(landmark)] if id(landmark) in present else landmark.present(page))
+            for landmark in expected.landmarks]
+
+
+BATCH_PRESENCE = """pairs => pairs.map(([css, script]) => {
+  try { return css !== null ? document.querySelector(css) !== null : !!(0, eval)(script); }
+  catch (e) { return false; } })"""
+
+
+def require_landmarks(page: Page, expected: PageLandmarks, version: str | None = None) -> None:
+    """Raise SiteChanged naming every missing landmark of the page."""
+    missing = [reading.landmark for reading in read_landmarks(page, expected) if not reading.present]
+    if missing:
+        raise SiteChanged(expected.site, expected.page, [landmark.what for landmark in missing], version,
+                          [landmark.hint for landmark in missing if landmark.hint])
