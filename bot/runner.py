@@ -169,9 +169,8 @@ def _run_in(run_dir: Path, journal: Journal, config: BotConfig, school_id: str, 
                 flow.warm_up(ctx)
             except (BotError, PlaywrightError):
                 pass   # the step will do it all itself, and say so if it cannot
-        if not options.forecast_only and not _sites_look_as_expected(ctx, to_run, run, console):
-            return _finish(run, journal, console, run_dir)
         _forecast(ctx, to_run, run, console)
+        checked_sites: set[str] = set()
         for number, flow in enumerate(flows if not options.forecast_only else [], start=1):
             if flow not in to_run:
                 console.say(f"[{number}/{len(flows)}] {flow.title} : déjà faite, sautée.")
@@ -183,6 +182,8 @@ def _run_in(run_dir: Path, journal: Journal, config: BotConfig, school_id: str, 
                 run.flows.append(_skipped(flow, done, "fichiers reçus identiques à ceux d'alors"))
                 console.say(f"[{number}/{len(flows)}] {flow.title} : déjà faite avec ces mêmes fichiers, sautée.")
                 continue
+            if not _sites_look_as_expected(ctx, flow, run, console, checked_sites):
+                break   # nothing written on that site; the steps after it build on it
             console.flow(number, len(flows), flow.title, page=ctx.page)
             session.start_trace_chunk(f"{number:02d} {flow.title}")
             result = _run_one(ctx, flow, number)
@@ -222,16 +223,18 @@ def _finish(run: RunReport, journal: Journal, console: Console, run_dir: Path) -
 SITE_CHECK_STEP = "site-check"
 
 
-def _sites_look_as_expected(ctx: RunContext, flows: Sequence[Flow], run: RunReport, console: Console) -> bool:
-    """Before any write: every page of the sites these flows use has its landmarks. When one is
-    missing (or a site cannot be visited), the run stops here as a step of its own, with what
-    is missing and a screenshot; nothing has been written anywhere."""
-    inspectors = distinct_inspectors(ctx, flows)
+def _sites_look_as_expected(ctx: RunContext, flow: Flow, run: RunReport, console: Console, checked: set[str]) -> bool:
+    """Before a site's first step of the run: every page of that site the flows use has its
+    landmarks. When one is missing (or the site cannot be visited), the run stops here as a
+    step of its own, with what is missing and a screenshot, before any write on that site
+    (the steps before were on other sites; those that write come later in the guide)."""
+    inspectors = [inspector for inspector in distinct_inspectors(ctx, [flow]) if inspector.site not in checked]
     if not inspectors:
         return True
+    checked.update(inspector.site for inspector in inspectors)
     started = time.monotonic()
     reports = inspect_sites(ctx, inspectors)
-    run.sites = [site_report.as_dict() for site_report in reports]
+    run.sites = [*run.sites, *(site_report.as_dict() for site_report in reports)]
     versions = {site_report.site: site_report.version for site_report in reports if site_report.version}
     if versions:
         with contextlib.suppress(OSError):
@@ -251,13 +254,14 @@ def _sites_look_as_expected(ctx: RunContext, flows: Sequence[Flow], run: RunRepo
         take_screenshot(ctx.page, ctx.artifact_path(shot), whole_page=True, timeout_ms=ctx.config.browser.action_timeout_ms)
     except ScreenshotMissing as why:
         screenshot, missing = None, why.reason
-    what_to_do = ("Un site n'a pas pu être visité : vérifiez son adresse et qu'il répond, puis relancez la même commande."
+    what_to_do = ("Un site n'a pas pu être visité (cause ci-dessus) : corrigez-la ou attendez qu'il réponde, puis "
+                  "relancez la même commande ; rien n'y a été écrit."
                   if unreachable else
                   "Le site n'a plus les pages que le robot connaît : relancer ne changera rien. Si seul un libellé a "
                   "changé (ENT, ARENA), adaptez-le dans la configuration (clé indiquée) ; sinon transmettez ce rapport "
-                  "(page, élément, version, capture) à l'équipe du robot. Rien n'a été écrit sur aucun site.")
+                  "(page, élément, version, capture) à l'équipe du robot. Rien n'a été écrit sur ce site.")
     run.flows.append(FlowResult(
-        name=SITE_CHECK_STEP, title="Pages des sites (vérifiées avant toute écriture)",
+        name=SITE_CHECK_STEP, title=f"Pages de {', '.join(r.title for r in reports)} (vérifiées avant toute écriture)",
         status=Status.FAILED if unreachable else Status.MISMATCH, summary=redact(summary(reports)),
         duration_s=round(time.monotonic() - started, 2), details={"what_to_do": what_to_do},
         screenshot=screenshot, screenshot_missing=missing))

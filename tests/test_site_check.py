@@ -63,15 +63,17 @@ def test_a_renamed_sacoche_id_is_named_and_full_onboarding_stops_before_any_writ
     assert "Importer des fichiers d'utilisateurs" in check.stdout and "#f_choix_principal introuvable" in check.stdout
     run = every_site_school("full-onboarding", "--school", "123", "--json")
     assert run.code == 4, run.stdout[-3000:] + run.stderr[-3000:]
-    assert [flow["name"] for flow in run.report["flows"]] == ["site-check"]
-    step = run.report["flows"][0]
+    # SACoche's pages are checked before its first step: only the ENT's export (a read) ran.
+    assert [flow["name"] for flow in run.report["flows"]] == ["arena-exports", "ent-accounts-export", "site-check"]
+    step = run.report["flows"][-1]
     assert step["status"] == "mismatch" and "#f_choix_principal" in step["details"]["summary"]
-    assert "Rien n'a été écrit sur aucun site" in step["details"]["what_to_do"]
+    assert "Rien n'a été écrit sur ce site" in step["details"]["what_to_do"]
     assert (Path(run.report["run_dir"]) / step["screenshot"]).is_file()
     assert site_states(sims) == before
-    # The journal holds no finished step, so the next run starts from the beginning.
+    # The journal holds no SACoche step, so the next run starts SACoche from its beginning.
     journal = json.loads((every_site_school.tmp_path / "state" / "journal" / "123.json").read_text())
-    assert not journal["flows"] and journal["facts"]["site_versions"] == {"sacoche": "2017-09-19"}
+    assert not [name for name in journal["flows"] if name.startswith("sacoche")]
+    assert journal["facts"]["site_versions"] == {"sacoche": "2017-09-19"}
 
 
 def test_a_renamed_ent_label_is_named_then_a_label_override_passes(sims, every_site_school):
@@ -113,7 +115,9 @@ def test_a_page_changed_under_a_flow_fails_at_once_and_is_not_retried(sims, ever
     post_json(sims.ent_url + "_sim/faults", {"rename": [
         {"path": "/admin/comptes", "query": {"rechercher": "1"}, "from": "Extraction CSV Complète des identifiants",
          "to": "Exporter les identifiants", "label": "changed"}]})
+    before = site_states(sims)
     result = every_site_school("run", "ent-accounts-export", "--school", "123", "--json")
+    assert site_states(sims) == before
     assert result.code == 3, result.stdout[-3000:] + result.stderr[-3000:]
     flow = result.report["flows"][0]
     assert flow["status"] == "failed"

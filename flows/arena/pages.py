@@ -65,7 +65,7 @@ class ArenaSite:
     def require(self, page: str) -> None:
         require_landmarks(self.page, self.landmarks(page))
 
-    def inspect(self, login: str, password, otp, prompt: str) -> list[LandmarkReading]:
+    def inspect(self, login: str, password, otp, prompt: str, on_refused=None) -> list[LandmarkReading]:
         """check-site: the login form, then (logged in) every page the flow uses; nothing is
         downloaded."""
         readings: list[LandmarkReading] = []
@@ -73,7 +73,7 @@ class ArenaSite:
             readings += read_landmarks(self.page, self.landmarks("login"))
             if any(not reading.present for reading in readings):
                 return readings
-            self.log_in(login, password, otp, prompt)
+            self.log_in(login, password, otp, prompt, on_refused=on_refused)
         sts, bee = self.labels["portal"]["sts"], self.labels["portal"]["bee"]
         visits = (("portal", ()), ("sts", (sts,)), ("sts_exports", (sts, self.labels["sts"]["exports_menu"])),
                   ("bee", (bee,)), ("bee_exports", (bee, self.labels["bee"]["exports_menu"])),
