@@ -160,8 +160,11 @@ def test_a_renamed_ent_label_is_fixed_by_a_config_override_alone(sims, onboarded
     bot.config_data["browser"] = {**bot.config_data.get("browser", {}), "retries": 0, "action_timeout_ms": 5000}
     bot.write_config()
     failed = bot("run", "ent-sacoche-link", "--school", "123", "--json")
-    assert failed.code == 3
-    assert "Modifier un ensemble de liens" in failed.report["flows"][0]["details"]["summary"]
+    # The ENT's pages are checked before the step: the missing label is named, with its key.
+    assert failed.code == 4
+    assert [flow["name"] for flow in failed.report["flows"]] == ["site-check"]
+    summary = failed.report["flows"][0]["details"]["summary"]
+    assert "Modifier un ensemble de liens" in summary and "sites.ent.labels.external_apps.edit_links" in summary
     sacoche_app = next(app for app in ent_state(sims)["apps"] if app["kind"] == "sacoche")
     assert not any(row["value"] for row in sacoche_app["links"])
     bot.config_data["sites"]["ent"]["labels"] = {"external_apps": {"edit_links": "Modifier plusieurs liens"}}
