@@ -448,7 +448,8 @@ class ImportWizardPage(AdminPage):
     LANDMARKS = (css("#f_choix_principal"),
                  *(css(f"#f_choix_principal option[value^='{stem}_']", f"choix « {stem}_… » de #f_choix_principal")
                    for stem in ("siecle_professeurs_directeurs", "siecle_eleves", "siecle_parents")),
-                 *(css(f"button#{stem}") for stem in ("siecle_professeurs_directeurs", "siecle_eleves", "siecle_parents")),
+                 # Each category's upload button shows only when the school has its UAI: checked
+                 # before the upload (without a UAI the step refuses first, naming the cause).
                  css("#f_mode_complet"), css("#f_mode_partiel"), css("#form_choix"), css("#form_bilan"))
 
     def __init__(self, site: SacocheSite):
@@ -488,6 +489,7 @@ class ImportWizardPage(AdminPage):
         self.page.locator(f"#f_mode_{mode}").check()
 
     def upload(self, button_id: str, path) -> WizardStep:
+        self.require_landmarks(css(f"button#{button_id}"))
         # The real input is hidden and the button records the display mode: go through the
         # button and the browser's file chooser, never set the file on #f_import directly.
         with self.page.expect_file_chooser() as chooser_info:
