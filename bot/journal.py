@@ -41,11 +41,8 @@ def _file_digest(path: Path) -> bytes:
         return members.digest()
     except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError, EOFError, ValueError):
         pass   # not a zip, or not one worth reading: its bytes as they are
-    raw = hashlib.sha256()
     with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            raw.update(block)
-    return raw.digest()
+        return hashlib.file_digest(handle, "sha256").digest()
 
 
 def fingerprint(parts: dict) -> str:

@@ -45,9 +45,8 @@ class Landmark:
         return None
 
     def present(self, page: Page) -> bool:
+        """For roles and labels (selectors and scripts are read in one go by read_landmarks)."""
         try:
-            if self.script is not None:
-                return bool(page.evaluate(f"() => {{ try {{ return !!({self.script}); }} catch (e) {{ return false; }} }}"))
             locator = self.locator(page)
             return locator is not None and locator.count() > 0
         except PlaywrightError:
@@ -68,6 +67,16 @@ def role(kind: str, name: str, hint: str | None = None) -> Landmark:
 
 def field_labelled(label: str, hint: str | None = None) -> Landmark:
     return Landmark(f"champ « {label} »", label=label, hint=hint)
+
+
+def from_label_pack(labels: dict, key: str, kind: str, config_key: str, **values) -> Landmark:
+    """A landmark named by a label pack's word (`key` "section.name", its `{…}` filled from
+    `values`): a field by its label (`kind` "label") or a role; its hint is the config key that
+    overrides the word (`config_key` + "." + `key`)."""
+    section, name = key.split(".")
+    text = labels[section][name].format(**values) if values else labels[section][name]
+    hint = f"{config_key}.{key}"
+    return field_labelled(text, hint) if kind == "label" else role(kind, text, hint)
 
 
 @dataclass(frozen=True)
@@ -98,6 +107,12 @@ class SiteChanged(FlowFailed):
                          "n'a rien fait sur cette page.", transient=False)
         self.site, self.page, self.missing, self.version = site, page, list(missing), version
         self.hints = list(hints or [])
+
+    @classmethod
+    def lacking(cls, site: str, page: str, missing, version: str | None = None) -> "SiteChanged":
+        """The page lacks these landmarks: named, with the hints they carry."""
+        return cls(site, page, [landmark.what for landmark in missing], version,
+                   [landmark.hint for landmark in missing if landmark.hint])
 
     def as_dict(self) -> dict:
         return {"site": self.site, "page": self.page, "missing": self.missing, "version": self.version,
@@ -142,5 +157,17 @@ def require_landmarks(page: Page, expected: PageLandmarks, version: str | None =
     """Raise SiteChanged naming every missing landmark of the page."""
     missing = [reading.landmark for reading in read_landmarks(page, expected) if not reading.present]
     if missing:
-        raise SiteChanged(expected.site, expected.page, [landmark.what for landmark in missing], version,
-                          [landmark.hint for landmark in missing if landmark.hint])
+        raise SiteChanged.lacking(expected.site, expected.page, missing, version)
+
+
+def read_in_turn(page: Page, visits) -> list[LandmarkReading]:
+    """check-site: for each (go, expected) in turn, go to the page then read its landmarks;
+    stops after a page that lacks one (the next pages are reached through it)."""
+    readings: list[LandmarkReading] = []
+    for go, expected in visits:
+        go()
+        found = read_landmarks(page, expected)
+        readings += found
+        if any(not reading.present for reading in found):
+            break
+    return readings

@@ -209,10 +209,6 @@ def _run_in(run_dir: Path, journal: Journal, config: BotConfig, school_id: str, 
         run.finished_at = datetime.now().isoformat(timespec="seconds")
         _write_local(console, run, [(lambda: report.write_html(run, run_dir / "report.html"), "le rapport report.html")])
         return run
-    return _finish(run, journal, console, run_dir)
-
-
-def _finish(run: RunReport, journal: Journal, console: Console, run_dir: Path) -> RunReport:
     run.finished_at = datetime.now().isoformat(timespec="seconds")
     _write_local(console, run, [(journal.save, "le journal de l'école"),
                                 (lambda: report.write_json(run, run_dir / "report.json"), "le rapport report.json"),

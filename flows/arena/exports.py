@@ -60,6 +60,11 @@ def files_await_arena(ctx: RunContext, flow_name: str, kinds, any_of: bool = Fal
     return False
 
 
+def refusal_text(attempt: int) -> str:
+    return (f"ARENA a refusé le passcode (essai {attempt}/{TRIES}) : code faux ou expiré"
+            + (" ; un nouveau code est demandé." if attempt < TRIES else "."))
+
+
 def sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
     with Path(path).open("rb") as handle:
@@ -142,8 +147,7 @@ class ArenaExports(Flow):
 
     @staticmethod
     def _refused(ctx: RunContext, notes: list[str], attempt: int) -> None:
-        message = (f"ARENA a refusé le passcode (essai {attempt}/{TRIES}) : code faux ou expiré"
-                   + (" ; un nouveau code est demandé." if attempt < TRIES else "."))
+        message = refusal_text(attempt)
         notes.append(message)
         ctx.say(f"    {message}")
 

@@ -12,8 +12,8 @@ from playwright.sync_api import Locator, Page
 from bot.browser import (DownloadBroken, NavigationWatch, PageInsteadOfDownload, download_by_clicking,
                          private_page)
 from bot.errors import FlowFailed
-from bot.landmarks import (ARRIVAL_TIMEOUT_MS, LandmarkReading, PageLandmarks, SiteChanged, field_labelled,
-                           read_landmarks, require_landmarks, role)
+from bot.landmarks import (ARRIVAL_TIMEOUT_MS, LandmarkReading, PageLandmarks, SiteChanged, from_label_pack,
+                           read_in_turn, read_landmarks, require_landmarks)
 from bot.otp import OtpSource
 from bot.retry import retry_with_backoff
 from bot.secrets import Secret
@@ -41,10 +41,7 @@ class ArenaSite:
 
     # Landmarks ------------------------------------------------------------------------------------
     def _word(self, kind: str, key: str):
-        section, name = key.split(".")
-        hint = f"sites.arena.labels.{key}"
-        text = self.labels[section][name]
-        return field_labelled(text, hint) if kind == "label" else role(kind, text, hint)
+        return from_label_pack(self.labels, key, kind, "sites.arena.labels")
 
     def landmarks(self, page: str) -> PageLandmarks:
         pages = {
@@ -78,13 +75,8 @@ class ArenaSite:
         visits = (("portal", ()), ("sts", (sts,)), ("sts_exports", (sts, self.labels["sts"]["exports_menu"])),
                   ("bee", (bee,)), ("bee_exports", (bee, self.labels["bee"]["exports_menu"])),
                   ("bee_xml", (bee, self.labels["bee"]["exports_menu"], self.labels["bee"]["xml"])))
-        for page, links in visits:
-            self._open(*links)
-            found = read_landmarks(self.page, self.landmarks(page))
-            readings += found
-            if any(not reading.present for reading in found):
-                break
-        return readings
+        return readings + read_in_turn(self.page, [(lambda links=links: self._open(*links), self.landmarks(page))
+                                                   for page, links in visits])
 
     def link(self, name: str) -> Locator:
         return self.page.get_by_role("link", name=name, exact=True).first
@@ -111,9 +103,8 @@ class ArenaSite:
         try:
             self._username().or_(self._portal_link()).first.wait_for(timeout=ARRIVAL_TIMEOUT_MS)
         except PlaywrightError:
-            raise SiteChanged(SITE_NAME, "Accueil (portail ou authentification)",
-                              [self._word("link", "portal.sts").what, self._word("label", "login.username").what],
-                              hints=["sites.arena.labels.portal.sts", "sites.arena.labels.login.username"]) from None
+            raise SiteChanged.lacking(SITE_NAME, "Accueil (portail ou authentification)",
+                                      [self._word("link", "portal.sts"), self._word("label", "login.username")]) from None
         return self._portal_link().is_visible()
 
     # Login --------------------------------------------------------------------------------------

@@ -20,15 +20,13 @@ class ArenaInspector:
             f"La vérification des pages d'ARENA de l'école {ctx.school_id}")
 
     def inspect(self, ctx: RunContext, thorough: bool = True) -> Inspection:
-        from .exports import SITE, arena_labels
+        from .exports import SITE, arena_labels, refusal_text
         login = ctx.login(SITE)
         site = ArenaSite(ctx.page, ctx.site_url(SITE), arena_labels(ctx))
         otp = OtpSource.for_this_process(ctx.options.otp_command, ctx.options.headed)
         readings = site.inspect(login, ctx.password(SITE), otp,
                                 prompt=f"Passcode ARENA de {login} pour {ctx.school.name} (école {ctx.school_id}) : ",
-                                on_refused=lambda attempt: ctx.say(
-                                    f"    ARENA a refusé le passcode (essai {attempt}/3) : code faux ou expiré"
-                                    + (" ; un nouveau code est demandé." if attempt < 3 else ".")))
+                                on_refused=lambda attempt: ctx.say(f"    {refusal_text(attempt)}"))
         return Inspection(readings, None, "version non lue (ARENA n'en affiche pas)")
 
 

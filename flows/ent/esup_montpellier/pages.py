@@ -13,8 +13,8 @@ from playwright.sync_api import Locator, Page, expect
 from bot.browser import (DownloadBroken, NavigationWatch, PageInsteadOfDownload, download_by_clicking,
                          private_page)
 from bot.errors import FlowFailed
-from bot.landmarks import (ARRIVAL_TIMEOUT_MS, Landmark, LandmarkReading, PageLandmarks, SiteChanged, field_labelled,
-                           read_landmarks, require_landmarks, role)
+from bot.landmarks import (ARRIVAL_TIMEOUT_MS, Landmark, LandmarkReading, PageLandmarks, SiteChanged, from_label_pack,
+                           read_in_turn, read_landmarks, require_landmarks)
 from bot.retry import retry_with_backoff
 from bot.secrets import Secret
 
@@ -23,7 +23,7 @@ SITE_NAME = "l'ENT"
 
 class EsupSite:
     """The ENT as one person sees it in one browser context. Each page's landmarks are the
-    label pack's words, checked before the page is used (`pages()` lists them for check-site)."""
+    label pack's words, checked before the page is used (`inspect` reads them all for check-site)."""
 
     def __init__(self, page: Page, base_url: str, labels: dict):
         self.page = page
@@ -33,10 +33,7 @@ class EsupSite:
 
     # Landmarks ------------------------------------------------------------------------------------
     def _word(self, kind: str, key: str, **values) -> Landmark:
-        section, name = key.split(".")
-        text = self.labels[section][name].format(**values) if values else self.labels[section][name]
-        hint = f"sites.ent.labels.{key}"
-        return field_labelled(text, hint) if kind == "label" else role(kind, text, hint)
+        return from_label_pack(self.labels, key, kind, "sites.ent.labels", **values)
 
     def landmarks(self, page: str) -> PageLandmarks:
         apps = self.labels["external_apps"]
@@ -106,9 +103,8 @@ class EsupSite:
             username.or_(desktop).first.wait_for(timeout=ARRIVAL_TIMEOUT_MS)
         except PlaywrightError:
             # Neither the login form nor the Bureau: not the page the label pack describes.
-            raise SiteChanged(SITE_NAME, "Accueil (Bureau ou formulaire de connexion)",
-                              [self._word("link", "menu.desktop").what, self._word("label", "login.username").what],
-                              hints=["sites.ent.labels.menu.desktop", "sites.ent.labels.login.username"]) from None
+            raise SiteChanged.lacking(SITE_NAME, "Accueil (Bureau ou formulaire de connexion)",
+                                      [self._word("link", "menu.desktop"), self._word("label", "login.username")]) from None
         return desktop.is_visible()
 
     def _log_in_here(self, login: str, password: Secret, on_login_form: bool = False) -> None:
@@ -203,21 +199,15 @@ class EsupSite:
             if any(not reading.present for reading in readings):
                 return readings
         self.log_in(login, password)
-        for page, go in (("desktop", lambda: None),
-                         ("bureau_tile", lambda: None),
-                         ("admin", lambda: self.open_menu("administration")),
-                         ("accounts", lambda: self.open_menu("accounts")),
-                         *((("accounts_found", lambda: self._click_and_arrive(self.labels["accounts"]["search"])),)
-                           if thorough else ()),
-                         ("apps", lambda: self._open_apps_page()),
-                         ("app_links", lambda: self._click_and_arrive(self.labels["external_apps"]["configure"].format(
-                             app=self.labels["external_apps"]["app"])))):
-            go()
-            found = read_landmarks(self.page, self.landmarks(page))
-            readings += found
-            if any(not reading.present for reading in found):
-                break   # the next pages are reached through this one
-        return readings
+        stay = lambda: None  # noqa: E731
+        visits = [(stay, "desktop"), (stay, "bureau_tile"),
+                  (lambda: self.open_menu("administration"), "admin"), (lambda: self.open_menu("accounts"), "accounts"),
+                  *([(lambda: self._click_and_arrive(self.labels["accounts"]["search"]), "accounts_found")]
+                    if thorough else []),
+                  (self._open_apps_page, "apps"),
+                  (lambda: self._click_and_arrive(self.labels["external_apps"]["configure"].format(
+                      app=self.labels["external_apps"]["app"])), "app_links")]
+        return readings + read_in_turn(self.page, [(go, self.landmarks(page)) for go, page in visits])
 
     def _click_and_arrive(self, name: str) -> None:
         self.control(name).click()
