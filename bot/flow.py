@@ -130,6 +130,10 @@ class Flow:
     name: str = ""
     title: str = ""                    # French, shown to the operator
     sites: tuple[str, ...] = ()        # whose passwords it needs
+    # The pages of each site this flow works on, named as that site's inspector names them: a
+    # run's pre-check visits those of its steps only (check-site visits every page). A flow
+    # with an inspector and no entry here gets all of that site's pages checked.
+    site_pages: dict[str, tuple[str, ...]] = {}
     # French labels of the keys this flow puts in its outcome, for the reports:
     # {"counts": {key: label}, "details": {key: label}}. Lists a person must go through are
     # given in details["by_hand"] = [{"label": …, "items": […]}].

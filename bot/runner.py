@@ -26,7 +26,8 @@ from .flow import Flow, RunContext, RunOptions
 from .inputs import copy_inputs
 from .journal import Journal, fingerprint
 from .landmarks import SiteChanged
-from .site_check import SiteReport, distinct_inspectors, inspect_sites, summary
+from .site_check import (RECHECK_AFTER, SiteReport, checked_lately, distinct_inspectors, inspect_sites, note_check_passed,
+                         pages_used, summary)
 from .results import FlowResult, RunReport
 from .status import ExitStatus, Status
 from .lock import SchoolLock
@@ -182,7 +183,7 @@ def _run_in(run_dir: Path, journal: Journal, config: BotConfig, school_id: str, 
                 run.flows.append(_skipped(flow, done, "fichiers reçus identiques à ceux d'alors"))
                 console.say(f"[{number}/{len(flows)}] {flow.title} : déjà faite avec ces mêmes fichiers, sautée.")
                 continue
-            if not _sites_look_as_expected(ctx, flow, run, console, checked_sites):
+            if not _sites_look_as_expected(ctx, flow, to_run[to_run.index(flow):], run, console, checked_sites):
                 break   # nothing written on that site; the steps after it build on it
             console.flow(number, len(flows), flow.title, page=ctx.page)
             session.start_trace_chunk(f"{number:02d} {flow.title}")
@@ -219,22 +220,41 @@ def _run_in(run_dir: Path, journal: Journal, config: BotConfig, school_id: str, 
 SITE_CHECK_STEP = "site-check"
 
 
-def _sites_look_as_expected(ctx: RunContext, flow: Flow, run: RunReport, console: Console, checked: set[str]) -> bool:
-    """Before a site's first step of the run: every page of that site the flows use has its
-    landmarks. When one is missing (or the site cannot be visited), the run stops here as a
+def _sites_look_as_expected(ctx: RunContext, flow: Flow, coming: Sequence[Flow], run: RunReport, console: Console,
+                            checked: set[str]) -> bool:
+    """Before a site's first step of the run: every page of that site the coming steps use has
+    its landmarks (the pages no step of this run needs are left to check-site). When one is missing (or the site cannot be visited), the run stops here as a
     step of its own, with what is missing and a screenshot, before any write on that site
     (the steps before were on other sites; those that write come later in the guide)."""
     inspectors = [inspector for inspector in distinct_inspectors(ctx, [flow]) if inspector.site not in checked]
     if not inspectors:
         return True
     checked.update(inspector.site for inspector in inspectors)
+    pages = {inspector.site: pages_used(ctx, coming, inspector.site) for inspector in inspectors}
+    to_visit = []
+    for inspector in inspectors:
+        seen = checked_lately(ctx, inspector.site, pages[inspector.site])
+        if seen is None:
+            to_visit.append(inspector)
+            continue
+        run.sites = [*run.sites, {"site": inspector.site, "title": inspector.title, "version": seen.get("version"),
+                                  "version_note": seen.get("version_note", ""), "ok": True, "problem": "",
+                                  "duration_s": 0.0, "landmarks": [], "checked_at": seen["at"]}]
+        console.say(f"    {inspector.title} : pages vérifiées à {seen['at'][11:16]} par une exécution précédente "
+                    f"(moins de {int(RECHECK_AFTER.total_seconds() // 60)} min), pas revisitées ; chaque étape vérifie "
+                    "encore les siennes avant d'agir")
+    if not to_visit:
+        return True
     started = time.monotonic()
-    reports = inspect_sites(ctx, inspectors)
+    reports = inspect_sites(ctx, to_visit, pages=pages)
     run.sites = [*run.sites, *(site_report.as_dict() for site_report in reports)]
     versions = {site_report.site: site_report.version for site_report in reports if site_report.version}
-    if versions:
-        with contextlib.suppress(OSError):
+    with contextlib.suppress(OSError):
+        if versions:
             ctx.remember("site_versions", {**ctx.recall("site_versions", {}), **versions})
+        for site_report in reports:
+            if site_report.ok:
+                note_check_passed(ctx, site_report, pages[site_report.site])
     for site_report in reports:
         present = sum(reading.present for reading in site_report.readings)
         seen = f" ; version {site_report.version}" if site_report.version else ""

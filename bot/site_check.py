@@ -4,9 +4,12 @@ version a site shows is read and compared with the versions the bot was verified
 engine knows no site: flows give the inspectors (`Flow.site_inspectors`)."""
 from __future__ import annotations
 
+import hashlib
+import json
 import time
 from dataclasses import dataclass, field
-from typing import Protocol, Sequence
+from datetime import datetime, timedelta
+from typing import Mapping, Protocol, Sequence
 
 from playwright.sync_api import Error as PlaywrightError
 
@@ -16,6 +19,11 @@ from .landmarks import LandmarkReading, SiteChanged
 from .retry import wait_before_retry
 
 INSPECTION_ATTEMPTS = 2   # a passing fault (a lost session, a server error) gets one more visit
+# A site whose pages passed a run's check this recently is not visited again by the next run
+# (a re-run after a failure): each step still checks its own pages before acting on them.
+RECHECK_AFTER = timedelta(minutes=15)
+CHECKS_FACT = "site_checks"
+ALL_PAGES = "*"
 
 
 @dataclass
@@ -35,9 +43,11 @@ class SiteInspector(Protocol):
         raise errors.Refused."""
         ...
 
-    def inspect(self, ctx: RunContext, thorough: bool) -> Inspection:
+    def inspect(self, ctx: RunContext, thorough: bool, pages: frozenset[str] | None = None) -> Inspection:
         """`thorough` (check-site): also the pages reached by an action that only reads (a
-        search); a run's own pre-check leaves those to the flow, which checks them in turn."""
+        search); a run's own pre-check leaves those to the flow, which checks them in turn.
+        `pages`: only these (the names flows give in `Flow.site_pages`), besides what every
+        visit passes through (login, home); None: every page."""
         ...
 
 
@@ -76,7 +86,49 @@ def distinct_inspectors(ctx: RunContext, flows, every_site: bool = False) -> lis
     return list(found.values())
 
 
-def inspect_sites(ctx: RunContext, inspectors: Sequence[SiteInspector], thorough: bool = False) -> list[SiteReport]:
+def pages_used(ctx: RunContext, flows, site: str) -> frozenset[str] | None:
+    """The pages of `site` these flows work on; None (all of them) when one of them has the
+    site's inspector but does not say which pages it uses."""
+    pages: set[str] = set()
+    for flow in flows:
+        if any(inspector.site == site for inspector in flow.site_inspectors(ctx)):
+            if site not in flow.site_pages:
+                return None
+            pages.update(flow.site_pages[site])
+    return frozenset(pages)
+
+
+def _site_identity(ctx: RunContext, site: str) -> str:
+    """What a check depends on besides the pages: the site's address and labels, the account."""
+    account = ctx.school.accounts.get(site)
+    settings = {"site": ctx.config.sites[site].model_dump(mode="json"), "login": account.login if account else None}
+    return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def checked_lately(ctx: RunContext, site: str, pages: frozenset[str] | None, now: datetime | None = None) -> dict | None:
+    """The journal's record of a check of these pages that passed less than RECHECK_AFTER ago,
+    with the same address, labels and account; None when the site must be visited."""
+    seen = ctx.recall(CHECKS_FACT, {}).get(site)
+    if not isinstance(seen, dict) or seen.get("identity") != _site_identity(ctx, site):
+        return None
+    try:
+        age = (now or datetime.now()) - datetime.fromisoformat(seen["at"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    covered = seen.get("pages")
+    wide_enough = covered == ALL_PAGES or (pages is not None and isinstance(covered, list) and pages <= set(covered))
+    return seen if timedelta(0) <= age < RECHECK_AFTER and wide_enough else None
+
+
+def note_check_passed(ctx: RunContext, report: SiteReport, pages: frozenset[str] | None) -> None:
+    record = {"at": datetime.now().isoformat(timespec="seconds"), "identity": _site_identity(ctx, report.site),
+              "pages": ALL_PAGES if pages is None else sorted(pages), "version": report.version,
+              "version_note": report.version_note, "landmarks": len(report.readings)}
+    ctx.remember(CHECKS_FACT, {**ctx.recall(CHECKS_FACT, {}), report.site: record})
+
+
+def inspect_sites(ctx: RunContext, inspectors: Sequence[SiteInspector], thorough: bool = False,
+                  pages: Mapping[str, frozenset[str] | None] | None = None) -> list[SiteReport]:
     reports = []
     for inspector in inspectors:
         ctx.say(f"Vérification des pages de {inspector.title}…")
@@ -84,7 +136,7 @@ def inspect_sites(ctx: RunContext, inspectors: Sequence[SiteInspector], thorough
         started = time.monotonic()
         for attempt in range(1, INSPECTION_ATTEMPTS + 1):
             try:
-                inspection = inspector.inspect(ctx, thorough)
+                inspection = inspector.inspect(ctx, thorough, (pages or {}).get(inspector.site))
             except SiteChanged as changed:
                 report.problem = changed.message
                 break

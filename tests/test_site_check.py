@@ -128,3 +128,28 @@ def test_a_page_changed_under_a_flow_fails_at_once_and_is_not_retried(sims, ever
     assert not flow["details"].get("notes")   # no "Essai 1 en échec … nouvel essai"
     assert len(get_json(sims.ent_url + "_sim/faults")["hits"]) == 1   # one search: never retried
     assert (Path(result.report["run_dir"]) / flow["screenshot"]).is_file()
+
+
+def test_a_run_checks_the_pages_of_its_own_steps_only(sims, school):
+    # The levels page changed: the run of the auth-mode step alone neither visits nor needs it.
+    post_json(sims.sacoche_url + "_sim/faults", {"rename": [
+        {"page": "administrateur_etabl_niveau", "from": 'id="f_famille"', "to": 'id="f_famille_v2"'}]})
+    result = school("run", "sacoche-auth-mode", "--school", "123", "--json")
+    assert result.code == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    pages = {mark["page"] for site in result.report["sites"] for mark in site["landmarks"]}
+    assert pages == {"Accueil (formulaire de connexion)", "Mode d'identification / Connecteur ENT"}
+    assert sim_state(sims)["schools"]["123"]["params"]["connexion_mode"] == "cas"
+    # check-site visits every page, and names what the run did not need.
+    check = school("check-site", "--school", "123", "--site", "sacoche")
+    assert check.code == 4 and "select#f_famille introuvable" in check.stdout, check.stdout[-3000:]
+    # The same step again within minutes: its pages passed, they are not visited again.
+    again = school("run", "sacoche-auth-mode", "--school", "123", "--json")
+    assert again.code == 0, again.stdout[-3000:]
+    assert [(site["site"], bool(site.get("checked_at")), site["landmarks"]) for site in again.report["sites"]] == [
+        ("sacoche", True, [])]
+    said = school("run", "sacoche-auth-mode", "--school", "123")
+    assert "SACoche : pages vérifiées à" in said.stdout + said.stderr and "pas revisitées" in said.stdout + said.stderr
+    # A step that needs a page not checked yet is checked, and stops before it, nothing written.
+    levels = school("run", "sacoche-class-levels", "--school", "123", "--json")
+    assert levels.code == 4 and [flow["name"] for flow in levels.report["flows"]] == ["site-check"]
+    assert "select#f_famille" in levels.report["flows"][0]["details"]["summary"]

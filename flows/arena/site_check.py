@@ -19,7 +19,8 @@ class ArenaInspector:
         OtpSource.for_this_process(ctx.options.otp_command, ctx.options.headed).check_usable(
             f"La vérification des pages d'ARENA de l'école {ctx.school_id}")
 
-    def inspect(self, ctx: RunContext, thorough: bool = True) -> Inspection:
+    def inspect(self, ctx: RunContext, thorough: bool = True, pages: frozenset[str] | None = None) -> Inspection:
+        # `pages` is not read: ARENA's one step uses every page checked here.
         from .exports import SITE, arena_labels, refusal_text
         login = ctx.login(SITE)
         site = ArenaSite(ctx.page, ctx.site_url(SITE), arena_labels(ctx))

@@ -16,6 +16,8 @@ class EntAccountsExport(EntFlow):
     # Retry-safe: read-only on the ENT.
     name = "ent-accounts-export"
     title = "ENT : extraction CSV complète des identifiants"
+    # Named as the ENT's page objects name them (see the label pack's page landmarks).
+    site_pages = {"ent": ("admin", "accounts", "accounts_found")}
 
     def manual_steps(self, ctx: RunContext) -> list[str]:
         return ["Télécharger l'extraction des comptes de l'ENT (tous les profils) au format attendu par le connecteur "

@@ -22,6 +22,7 @@ class EntSacocheLink(EntFlow):
     # Retry-safe: the same number saved again leaves the same link.
     name = "ent-sacoche-link"
     title = "ENT : lien « SACoche » vers l'établissement (base=)"
+    site_pages = {"ent": ("admin", "apps", "app_links")}
 
     def manual_steps(self, ctx: RunContext) -> list[str]:
         return [f"Dans l'administration de l'ENT, configurer le lien de l'application externe « SACoche » de "

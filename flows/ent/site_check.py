@@ -17,10 +17,10 @@ class EntInspector:
         from .common import ent_labels
         ent_labels(ctx)   # a wrong pack or override key is refused before any request
 
-    def inspect(self, ctx: RunContext, thorough: bool = True) -> Inspection:
+    def inspect(self, ctx: RunContext, thorough: bool = True, pages: frozenset[str] | None = None) -> Inspection:
         site = ent_site(ctx, ctx.page)
         # No version: the ENT shows none the bot could read.
-        return Inspection(site.inspect(ctx.login("ent"), ctx.password("ent"), thorough), None,
+        return Inspection(site.inspect(ctx.login("ent"), ctx.password("ent"), thorough, pages), None,
                           "version non lue (l'ENT n'en affiche pas)")
 
 

@@ -8,6 +8,7 @@ from bot.flow import Outcome, RunContext, Status
 from .connectors import connector_option, find_connector
 from .common import SacocheFlow, sacoche_site
 from .pages import ConnexionPage, is_transient
+from .site_check import AUTH_MODE
 
 
 class SacocheAuthMode(SacocheFlow):
@@ -19,6 +20,7 @@ class SacocheAuthMode(SacocheFlow):
     # Retry-safe: saving the same mode twice leaves the same settings.
     name = "sacoche-auth-mode"
     title = "SACoche : mode d'identification par l'ENT"
+    site_pages = {"sacoche": (AUTH_MODE,)}
 
     def wanted_mode(self, ctx: RunContext) -> str:
         return connector_option(ctx.school.ent_connector, ctx.school.department)

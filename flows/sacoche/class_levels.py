@@ -14,6 +14,7 @@ from ..arena.exports import files_await_arena
 from .common import SacocheFlow, sacoche_site
 from .levels import LevelPlan, compact, official_levels, plan_levels
 from .pages import LevelsPage
+from .site_check import LEVELS
 
 
 def school_level_plan(ctx: RunContext) -> LevelPlan:
@@ -37,6 +38,7 @@ class SacocheClassLevels(SacocheFlow):
     # SACoche marks as chosen); nothing is ever removed.
     name = "sacoche-class-levels"
     title = "SACoche : niveaux de classe de l'établissement"
+    site_pages = {"sacoche": (LEVELS,)}
     report_labels = {"counts": {"levels_added": "niveaux ajoutés"},
                      "details": {"added": "Niveaux ajoutés", "already": "Niveaux déjà choisis",
                                  "classes": "Niveau de chaque classe"}}

@@ -22,6 +22,7 @@ from .connectors import find_connector
 from .ent_matching import (KINDS, Account, Prediction, Settlement, Verdict, closest_names, differences, predict,
                            reported_rows, settle_homonyms, why_unknown)
 from .pages import IdentifierImportPage, UserEditDialog, UserListPage, is_transient
+from .site_check import ENT_IDS
 
 HOMONYMS = "Homonymes à traiter à la main (le robot n'a pas pu les départager)"
 ENT_ONLY = "Comptes ENT sans utilisateur SACoche"
@@ -47,6 +48,7 @@ class SacocheEntIds(SacocheFlow):
     # has ("identifiant d'ENT identique"), and a settled homonym already holds its id.
     name = "sacoche-ent-ids"
     title = "SACoche : import des identifiants de l'ENT"
+    site_pages = {"sacoche": (ENT_IDS, *LIST_PAGES)}
 
     def _csv_path(self, ctx: RunContext) -> Path | None:
         """The export of this run or of an earlier one (journal), else the configured file."""

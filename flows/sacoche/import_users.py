@@ -18,6 +18,7 @@ from .common import SacocheFlow, sacoche_site
 from .class_levels import school_level_plan
 from .expected import expected_people, same_rank_students
 from .pages import IMPORT_DONE, ImportWizardPage, UserListPage, WizardRefusal, WizardStep, is_transient
+from .site_check import IMPORT_WIZARD
 
 MAX_STEPS = 20   # the longest wizard has 12 steps: more means SACoche is looping
 
@@ -98,6 +99,7 @@ class SacocheImportUsers(SacocheFlow):
         self.kind = kind
         self.name = kind.name
         self.title = kind.title
+        self.site_pages = {"sacoche": (IMPORT_WIZARD, kind.list_page)}
         self.report_labels = {
             "counts": {f"{COUNT_PREFIX[kind.name]}_{key}": label for key, label in COUNT_LABELS.items()},
             "details": {"mode": "Mode d'affichage de l'assistant", "file": "Fichier importé",

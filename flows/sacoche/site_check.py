@@ -1,5 +1,6 @@
 """check-site for SACoche: the public page (its landmarks and the version it shows), then,
-logged in as the school's administrator, every page the flows use, opened and read only."""
+logged in as the school's administrator, every page the flows use (or those of a run's
+steps), opened and read only."""
 from __future__ import annotations
 
 from bot.browser import PrivatePage
@@ -11,6 +12,9 @@ from .pages import (SITE_NAME, USER_LISTS, ConnexionPage, IdentifierImportPage, 
                     SacocheSite, UserListPage)
 from .versions import version_note
 
+# The names steps give these pages in `Flow.site_pages` (the user lists by SACoche's own names).
+AUTH_MODE, LEVELS, IMPORT_WIZARD, ENT_IDS = "connexion", "niveaux", "import_fichiers", "identifiants_ent"
+
 
 class SacocheInspector:
     site = "sacoche"
@@ -19,7 +23,7 @@ class SacocheInspector:
     def preflight(self, ctx: RunContext) -> None:
         pass
 
-    def inspect(self, ctx: RunContext, thorough: bool = True) -> Inspection:
+    def inspect(self, ctx: RunContext, thorough: bool = True, pages: frozenset[str] | None = None) -> Inspection:
         site = sacoche_site(ctx)
         login, password = ctx.login("sacoche"), ctx.password("sacoche")
         # The public page in a page of its own: loading it while identified would end the session.
@@ -32,13 +36,15 @@ class SacocheInspector:
             public.close()
         if any(not reading.present for reading in readings):
             return Inspection(readings, site.version, version_note(site.version))
-        readings += ConnexionPage(site).read_landmarks(login, password)
-        readings += LevelsPage(site).read_landmarks(login, password)
-        readings += ImportWizardPage(site).read_landmarks(login, password)
-        readings += IdentifierImportPage(site).read_landmarks(login, password)
+        wanted = lambda name: pages is None or name in pages  # noqa: E731
+        for name, page in ((AUTH_MODE, ConnexionPage), (LEVELS, LevelsPage), (IMPORT_WIZARD, ImportWizardPage),
+                           (ENT_IDS, IdentifierImportPage)):
+            if wanted(name):
+                readings += page(site).read_landmarks(login, password)
         lists = UserListPage(site)
         for page_name in USER_LISTS:
-            readings += lists.read_list_landmarks(page_name, login, password)
+            if wanted(page_name):
+                readings += lists.read_list_landmarks(page_name, login, password)
         return Inspection(readings, site.version, version_note(site.version))
 
 

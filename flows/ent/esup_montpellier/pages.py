@@ -187,10 +187,12 @@ class EsupSite:
         return status.first.inner_text().strip()
 
     # check-site -------------------------------------------------------------------------------------
-    def inspect(self, login: str, password: Secret, thorough: bool = True) -> list[LandmarkReading]:
-        """Every page the flows use, read without writing: the search is run (a read; not
-        `thorough`, the flow checks its results itself), the link's configuration is opened,
-        nothing is validated nor saved."""
+    def inspect(self, login: str, password: Secret, thorough: bool = True,
+                pages: frozenset[str] | None = None) -> list[LandmarkReading]:
+        """Every page the flows use (`pages`: those only, besides the login form and the Bureau
+        a login lands on), read without writing: the search is run (a read; not `thorough`, the
+        flow checks its results itself), the link's configuration is opened, nothing is
+        validated nor saved."""
         readings: list[LandmarkReading] = []
         self.page.goto(self.base_url)
         self.page.wait_for_load_state()
@@ -207,6 +209,7 @@ class EsupSite:
                   (self._open_apps_page, "apps"),
                   (lambda: self._click_and_arrive(self.labels["external_apps"]["configure"].format(
                       app=self.labels["external_apps"]["app"])), "app_links")]
+        visits = [(go, page) for go, page in visits if go is stay or pages is None or page in pages]
         return readings + read_in_turn(self.page, [(go, self.landmarks(page)) for go, page in visits])
 
     def _click_and_arrive(self, name: str) -> None:
