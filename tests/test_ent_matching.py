@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -128,9 +129,44 @@ def test_unknown_names_get_near_suggestions(tmp_path):
     path = write_export(tmp_path, EXPORT)
     prediction = matching.predict(read_ent_csv(path), accounts)
     jean_marc = next(p.line for p in prediction.of(Verdict.UNKNOWN) if p.line.nom == "ROUX")
-    assert matching.closest_names(jean_marc, accounts)[0][1].prenom == "Jean-Marc"
-    assert "ponctuation" in matching.why_unknown(jean_marc, accounts)
+    neighbours = matching.NameNeighbours(accounts)
+    assert neighbours.closest(jean_marc)[0][1].prenom == "Jean-Marc"
+    assert "ponctuation" in neighbours.why_unknown(jean_marc)
     agent = next(p.line for p in prediction.of(Verdict.UNKNOWN) if p.line.nom == "AGENT")
-    assert "personnel" in matching.why_unknown(agent, accounts)
+    assert "personnel" in neighbours.why_unknown(agent)
     oneil = next(p.line for p in prediction.of(Verdict.UNKNOWN) if p.line.nom == "OZNEIL")
-    assert "hors de l'alphabet Latin-1" in matching.why_unknown(oneil, accounts)
+    assert "hors de l'alphabet Latin-1" in neighbours.why_unknown(oneil)
+
+
+def test_nearest_names_are_those_every_comparison_finds():
+    """The letter-pair filter only skips accounts too far to count: on random names with typos,
+    the nearest ones are exactly those found by measuring every account."""
+    import random
+    rng = random.Random(5)
+    letters = "ABCDEFGHIJLMNOPRSTUVÉÈ-' "
+
+    def word(size):
+        return "".join(rng.choice(letters) for _ in range(size)).strip() or "A"
+
+    def typo(text):
+        chars = list(text)
+        for _ in range(rng.randint(0, 5)):
+            spot = rng.randrange(len(chars) + 1)
+            match rng.randint(0, 2):
+                case 0: chars.insert(spot, rng.choice(letters))
+                case 1 if chars: chars.pop(min(spot, len(chars) - 1))
+                case _ if chars: chars[min(spot, len(chars) - 1)] = rng.choice(letters)
+        return "".join(chars).strip() or "B"
+
+    accounts = [matching.Account(user_id=str(n), kind="élève", nom=word(rng.randint(2, 14)), prenom=word(rng.randint(1, 9)))
+                for n in range(400)]
+    neighbours = matching.NameNeighbours(accounts)
+    for n in range(100):
+        source = rng.choice(accounts)
+        line = SimpleNamespace(nom=typo(source.nom), prenom=typo(source.prenom)) if n % 3 else \
+            SimpleNamespace(nom=word(rng.randint(1, 16)), prenom=word(rng.randint(1, 8)))
+        wanted = matching._plain(f"{line.nom} {line.prenom}")
+        every = sorted(((matching._distance(wanted, matching._plain(f"{a.nom} {a.prenom}")), a) for a in accounts),
+                       key=lambda pair: (pair[0], pair[1].nom, pair[1].prenom))
+        expected = [(d, a.user_id) for d, a in every if d <= 4]
+        assert [(d, a.user_id) for d, a in neighbours.closest(line, limit=len(accounts))] == expected

@@ -19,8 +19,8 @@ from schoolfiles.ent_csv import EntCsv, read_ent_csv
 from ..ent.common import ENT_CSV_FACT, ent_family
 from .common import SacocheFlow, sacoche_site
 from .connectors import find_connector
-from .ent_matching import (KINDS, Account, Prediction, Settlement, Verdict, closest_names, differences, predict,
-                           reported_rows, settle_homonyms, why_unknown)
+from .ent_matching import (KINDS, Account, NameNeighbours, Prediction, Settlement, Verdict, differences, predict,
+                           reported_rows, settle_homonyms)
 from .pages import IdentifierImportPage, UserEditDialog, UserListPage, is_transient
 from .site_check import ENT_IDS
 
@@ -166,8 +166,7 @@ class SacocheEntIds(SacocheFlow):
             "resolved": [f"{s.line.file_label} → {s.account.nom} {s.account.prenom} ({s.account.kind}"
                          f"{', classe ' + s.account.class_name if s.account.class_name else ''})" for s in resolved],
             "by_hand": [{"label": HOMONYMS, "items": [homonym_item(s) for s in left]},
-                        {"label": ENT_ONLY, "items": [unknown_item(p.line, accounts)
-                                                      for p in prediction.of(Verdict.UNKNOWN)]},
+                        {"label": ENT_ONLY, "items": unknown_items(prediction, accounts)},
                         {"label": IDS_TAKEN, "items": [p.line.file_label for p in prediction.of(Verdict.TAKEN)]}],
         }
         if gaps:
@@ -209,15 +208,13 @@ class SacocheEntIds(SacocheFlow):
     def _verify_ids(self, ctx: RunContext, outcome: Outcome) -> dict:
         """Read the user pages once: every id SACoche announced and every id the bot set is
         there, on the right account; and who is still without an ENT id (a person must see to them)."""
-        lists = UserListPage(sacoche_site(ctx))
         resolved: list[Settlement] = outcome.data["resolved"]
-        rows = [{**row, "_kind": KINDS[list_page]} for list_page in LIST_PAGES
-                for row in lists.rows(list_page, ctx.login("sacoche"), ctx.password("sacoche"))]
-        if any(s.account.former for s in resolved):
-            rows_former = [{**row, "_kind": KINDS[list_page]} for list_page in LIST_PAGES
-                           for row in lists.rows(list_page, ctx.login("sacoche"), ctx.password("sacoche"), former=True)]
-        else:
-            rows_former = []
+        lists = [(list_page, former) for former in (False, True) for list_page in LIST_PAGES
+                 if not former or any(s.account.former for s in resolved)]
+        read = UserListPage(sacoche_site(ctx)).read_lists(lists, ctx.login("sacoche"), ctx.password("sacoche"))
+        rows = [{**row, "_kind": KINDS[list_page]} for list_page in LIST_PAGES for row in read[list_page, False]]
+        rows_former = [{**row, "_kind": KINDS[list_page]} for (list_page, former), found in read.items() if former
+                       for row in found]
         held = {row.get("Id. ENT", "") for row in rows}
         wanted = {cells[-1].removeprefix("Id ENT :").strip() for cells in outcome.data["set"]}
         missing = sorted(wanted - held)
@@ -255,14 +252,14 @@ def refusal_advice(message: str, account: Account) -> str:
 def read_accounts(ctx: RunContext) -> list[Account]:
     """Every account SACoche matches ENT lines against: students, parents and staff, current
     and former, from their user pages (students' classes from the SIECLE file, if any)."""
-    lists = UserListPage(sacoche_site(ctx))
     classes = ctx.once(student_classes)
+    lists = [(list_page, former) for list_page in LIST_PAGES for former in (False, True)]
+    read = UserListPage(sacoche_site(ctx)).read_lists(lists, ctx.login("sacoche"), ctx.password("sacoche"))
     accounts = []
-    for list_page in LIST_PAGES:
-        for former in (False, True):
-            for row in lists.rows(list_page, ctx.login("sacoche"), ctx.password("sacoche"), former=former):
-                class_name = classes.get(row.get("Id Sconet", ""), "") if list_page == "administrateur_eleve" else ""
-                accounts.append(Account.from_row(row, list_page, former, class_name))
+    for (list_page, former), rows in read.items():
+        for row in rows:
+            class_name = classes.get(row.get("Id Sconet", ""), "") if list_page == "administrateur_eleve" else ""
+            accounts.append(Account.from_row(row, list_page, former, class_name))
     return accounts
 
 
@@ -302,11 +299,17 @@ def _candidate_text(account: Account) -> str:
     return ", ".join(part for part in parts if part)
 
 
-def unknown_item(line, accounts: list[Account]) -> dict:
-    nearest = closest_names(line, accounts)
-    return {"Ligne de l'ENT": line.file_label, "Profil ENT": line.source.profile, "Cause probable": why_unknown(line, accounts),
-            "Noms SACoche proches (suggestions, rien n'est fait)":
-                ", ".join(f"{a.nom} {a.prenom} ({a.kind})" for _, a in nearest)}
+def unknown_items(prediction: Prediction, accounts: list[Account]) -> list[dict]:
+    """The ENT accounts SACoche has no one for, each with a likely cause and the nearest names."""
+    neighbours = NameNeighbours(accounts)
+    items = []
+    for line in (p.line for p in prediction.of(Verdict.UNKNOWN)):
+        nearest = neighbours.closest(line)
+        items.append({"Ligne de l'ENT": line.file_label, "Profil ENT": line.source.profile,
+                      "Cause probable": neighbours.why_unknown(line, nearest),
+                      "Noms SACoche proches (suggestions, rien n'est fait)":
+                          ", ".join(f"{a.nom} {a.prenom} ({a.kind})" for _, a in nearest)})
+    return items
 
 
 def describe(row: dict, classes: dict[str, str]) -> str:

@@ -248,13 +248,13 @@ class SacocheImportUsers(SacocheFlow):
         elif step.control == "envoyer_infos_utilisateurs":
             # SACoche pre-ticks additions, modifications and removals here; the guide says to
             # select everything, so any box left unticked is ticked too.
-            extra = wizard.tick_all(("add_", "mod_", "del_", "classe_", "pp_", "groupe_"))
+            extra, boxes = wizard.tick_all(("add_", "mod_", "del_", "classe_", "pp_", "groupe_"), counting=("del_", "add_"))
             if extra:
                 log.notes.append(f"Étape {log.current} : {extra} case(s) que SACoche n'avait pas cochées ont été cochées.")
-            removals = wizard.count_boxes("del_")
+            removals = boxes["del_"]
             if removals:
                 log.notes.append(f"Étape {log.current} : {removals} retrait(s) confirmé(s) (absents du fichier).")
-            adding = wizard.count_boxes("add_")
+            adding = boxes["add_"]
             if adding:
                 # Accounts are written by the next click, and their passwords shown only once
                 # after it: until they are saved, a cut here (a browser that dies) would lose

@@ -7,7 +7,6 @@ import json
 import re
 from contextlib import contextmanager
 from dataclasses import dataclass
-from html.parser import HTMLParser
 from urllib.parse import parse_qs, urlsplit
 
 from playwright.sync_api import Error as PlaywrightError
@@ -555,18 +554,20 @@ class ImportWizardPage(AdminPage):
         return [t.strip() for t in self.page.locator("#form_bilan input[id^=del_]").evaluate_all(
             "boxes => boxes.map(b => b.closest('tr').innerText)")]
 
-    def tick_all(self, prefixes: tuple[str, ...]) -> int:
+    def tick_all(self, prefixes: tuple[str, ...], counting: tuple[str, ...] = ()) -> tuple[int, dict[str, int]]:
         """Tick every checkbox of the step whose id starts with one of `prefixes`; returns how
-        many were not ticked by SACoche itself."""
-        return self.page.evaluate("""prefixes => {
+        many were not ticked by SACoche itself, and how many boxes the step has for each prefix
+        of `counting` (read in the same round trip: a step of 2,000 students is a big page)."""
+        answer = self.page.evaluate("""([prefixes, counting]) => {
             let changed = 0;
-            document.querySelectorAll('#form_bilan input[type=checkbox]').forEach(box => {
+            const boxes = Array.from(document.querySelectorAll('#form_bilan input[type=checkbox]'));
+            boxes.forEach(box => {
                 if (prefixes.some(p => box.id.startsWith(p)) && !box.checked) { box.checked = true; changed++; }
             });
-            return changed; }""", list(prefixes))
-
-    def count_boxes(self, prefix: str) -> int:
-        return self.page.locator(f"#form_bilan input[type=checkbox][id^={prefix}]").count()
+            const counts = {};
+            counting.forEach(p => { counts[p] = boxes.filter(box => box.id.startsWith(p)).length; });
+            return [changed, counts]; }""", [list(prefixes), list(counting)])
+        return answer[0], answer[1]
 
     # Step 53 ----------------------------------------------------------------------------------
     def download_credentials(self, folder, on_retry=None) -> list:
@@ -610,63 +611,19 @@ ROWS_OF_TABLE = """table => {
         return row; }); }"""
 
 
-class _TableRows(HTMLParser):
-    """The rows of one table (`<tr id="id_N">` in its tbody) as dicts by column title, read
-    from the page's HTML the way ROWS_OF_TABLE reads the DOM."""
-
-    def __init__(self, table_id: str):
-        super().__init__(convert_charrefs=True)
-        self.table_id = table_id
-        self.found = False        # the table is in the page
-        self.identified = False   # the page is an identified one (its logout control)
-        self.depth = 0            # nesting of <table> inside ours (0: outside)
-        self.section = ""
-        self.titles: list[str] = []
-        self.rows: list[dict] = []
-        self.row: dict | None = None
-        self.cells: list[str] = []
-        self.cell: list[str] | None = None
-
-    def handle_starttag(self, tag, attrs):
-        attributes = dict(attrs)
-        if attributes.get("id") == "deconnecter":
-            self.identified = True
-        if tag == "table":
-            if self.depth or attributes.get("id") == self.table_id:
-                self.found = True
-                self.depth += 1
-            return
-        if self.depth != 1:
-            return
-        if tag in ("thead", "tbody"):
-            self.section = tag
-        elif tag == "tr":
-            row_id = attributes.get("id") or ""
-            self.row = {"id": row_id[3:]} if self.section == "tbody" and row_id.startswith("id_") else None
-            self.cells = []
-        elif tag in ("td", "th"):
-            self.cell = []
-
-    def handle_endtag(self, tag):
-        if tag == "table" and self.depth:
-            self.depth -= 1
-            return
-        if self.depth != 1:
-            return
-        if tag in ("td", "th") and self.cell is not None:
-            self.cells.append(" ".join("".join(self.cell).split()))
-            self.cell = None
-        elif tag == "tr":
-            if self.section == "thead":
-                self.titles = self.cells
-            elif self.row is not None:
-                self.row.update({title: text for title, text in zip(self.titles, self.cells) if title})
-                self.rows.append(self.row)
-            self.row = None
-
-    def handle_data(self, data):
-        if self.cell is not None:
-            self.cell.append(data)
+# Lists read by the page itself: each list's form posted (or its page fetched) with the page's
+# cookies, all at once; SACoche's answers parsed by the browser's HTML parser without being laid
+# out; each answer's landmarks looked for and its table read as ROWS_OF_TABLE reads a rendered
+# one. One JSON string comes back: Playwright would otherwise check thousands of rows field by field.
+FETCHED_LISTS = """async wanted => JSON.stringify(await Promise.all(wanted.map(async ({url, form, landmarks}) => {
+    const answer = await fetch(url, form === null ? {credentials: 'same-origin'}
+        : {method: 'POST', body: new URLSearchParams(form), credentials: 'same-origin'});
+    const doc = new DOMParser().parseFromString(await answer.text(), 'text/html');
+    const table = doc.querySelector('table#table_action');
+    return {status: answer.status, identified: !!doc.querySelector('#deconnecter'),
+            present: landmarks.map(css => { try { return !!doc.querySelector(css); } catch (e) { return false; } }),
+            rows: table ? (ROWS_OF_TABLE)(table) : null};
+})))""".replace("ROWS_OF_TABLE", ROWS_OF_TABLE)
 
 
 # Each user list, its title in SACoche's menu and the filter controls the bot uses.
@@ -698,25 +655,44 @@ class UserListPage(AdminPage):
         return read_landmarks(self.page, user_list_landmarks(page_name))
 
     def rows(self, page_name: str, login: str, password: Secret, former: bool = False) -> list[dict]:
-        """Every row, of current accounts (or of former ones). The students' and parents' lists
-        come from the page's own filter form ("Tout l'établissement"; "Actualiser" with no filter),
-        which SACoche answers with the whole page: that answer is posted and read here as HTML,
-        without Chromium laying out thousands of rows. The form needs no CSRF token (the page
-        says so in its source)."""
-        self.site.open_admin_page(f"{page_name}&section=gestion", login, password)
-        require_landmarks(self.page, user_list_landmarks(page_name), self.site.version)
-        form = (FORMER_LIST_FORMS if former else LIST_FORMS).get(page_name)
-        if form is None:   # the staff list shows its rows at once
-            return self.page.locator("table#table_action").evaluate(ROWS_OF_TABLE)
-        answer = self.page.request.post(self.page.url, form=form,
-                                        headers={"User-Agent": self.page.evaluate("navigator.userAgent")})
-        table = _TableRows("table_action")
-        table.feed(answer.text() if answer.ok else "")
-        table.close()
-        if not (table.found and table.identified):   # a server error, or the session lost meanwhile
-            raise FlowFailed(f"SACoche, liste {page_name} : réponse inattendue au formulaire de la page "
-                             f"(HTTP {answer.status})", transient=True)
-        return table.rows
+        """Every row of one list, of current accounts (or of former ones)."""
+        return self.read_lists([(page_name, former)], login, password)[page_name, former]
+
+    def read_lists(self, wanted: list[tuple[str, bool]], login: str, password: Secret) -> dict[tuple[str, bool], list[dict]]:
+        """The rows of each (list page, former) wanted, read in one go. The first list's page is
+        opened as a person would (logging in if the session is gone) and its landmarks checked;
+        then the page asks SACoche for every list at once, as the lists' own filter forms do
+        ("Tout l'établissement", "Anciens élèves", "Actualiser" with no filter; the staff's current
+        list is its page as it comes), and reads the answers without laying out their thousands
+        of rows. The forms need no CSRF token (the pages say so in their source). Each answer is
+        checked for its list's landmarks (those a page shows without running its scripts: its
+        AJAX endpoint plays no part in reading it)."""
+        first = wanted[0][0]
+        self.site.open_admin_page(f"{first}&section=gestion", login, password)
+        require_landmarks(self.page, user_list_landmarks(first), self.site.version)
+        requests = []
+        for page_name, former in wanted:
+            expected = [mark for mark in user_list_landmarks(page_name).landmarks if mark.css is not None]
+            requests.append({"url": self.site.url(f"page={page_name}&section=gestion"),
+                             "form": (FORMER_LIST_FORMS if former else LIST_FORMS).get(page_name),
+                             "landmarks": [mark.css for mark in expected], "expected": expected})
+        try:
+            answers = json.loads(self.page.evaluate(FETCHED_LISTS, [
+                {key: value for key, value in request.items() if key != "expected"} for request in requests]))
+        except PlaywrightError as exc:   # the page went away meanwhile (the session's own logout)
+            raise FlowFailed(f"SACoche, listes {', '.join(page for page, _ in wanted)} : lecture interrompue "
+                             f"({str(exc).splitlines()[0]})", transient=True) from None
+        lists = {}
+        for (page_name, former), request, answer in zip(wanted, requests, answers):
+            if answer["status"] >= 500 or not answer["identified"]:   # a server error, or the session lost
+                raise FlowFailed(f"SACoche, liste {page_name} : réponse inattendue au formulaire de la page "
+                                 f"(HTTP {answer['status']})", transient=True)
+            missing = [mark for mark, present in zip(request["expected"], answer["present"]) if not present]
+            if missing or answer["rows"] is None:
+                raise SiteChanged.lacking(SITE_NAME, user_list_landmarks(page_name).page,
+                                          missing or [css("table#table_action")], self.site.version)
+            lists[page_name, former] = answer["rows"]
+        return lists
 
 
 @dataclass
