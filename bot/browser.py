@@ -94,7 +94,7 @@ class BrowserSession:
 
     def __init__(self, options: BrowserConfig, downloads_dir: Path, headed: bool = False,
                  slow_mo_ms: int | None = None, trace: bool = False, video_dir: Path | None = None,
-                 accepted_certificates: list[str] | None = None):
+                 accepted_certificates: list[str] | None = None, trace_screenshots: bool = True):
         self.options = options
         # SPKI hashes of the self-signed certificates the config allows (bot/tls.py).
         self.accepted_certificates = list(accepted_certificates or [])
@@ -102,6 +102,7 @@ class BrowserSession:
         self.headless = options.headless and not headed
         self.slow_mo_ms = options.slow_mo_ms if slow_mo_ms is None else slow_mo_ms
         self.trace = trace
+        self.trace_screenshots = trace_screenshots
         self.video_dir = video_dir
         self._playwright: Playwright | None = None
         self.browser: Browser | None = None
@@ -133,7 +134,7 @@ class BrowserSession:
             expect.set_options(timeout=self.options.action_timeout_ms)
             self.context = self._new_context(video=True)
             if self.trace:
-                self.context.tracing.start(screenshots=True, snapshots=True, sources=False)
+                self.context.tracing.start(screenshots=self.trace_screenshots, snapshots=True, sources=False)
             try:
                 self.page = self.context.new_page()
             except PlaywrightError as exc:

@@ -38,6 +38,14 @@ class Tracing(StrEnum):
     def keeps(self, went_wrong: bool) -> bool:
         return self is Tracing.ON or (self is Tracing.RETAIN_ON_FAILURE and went_wrong)
 
+    @property
+    def films(self) -> bool:
+        """Whether the trace also films the page (its strip of screenshots), besides each action
+        with the page's DOM before and after it. Only with `on`: filming all along a trace that
+        is dropped when the step succeeds cost about an eighth of a run, for a strip the step's
+        own screenshot and the DOM snapshots already stand in for."""
+        return self is Tracing.ON
+
 
 @dataclass(frozen=True)
 class RunOptions:

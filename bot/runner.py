@@ -161,7 +161,7 @@ def _run_in(run_dir: Path, journal: Journal, config: BotConfig, school_id: str, 
     video_dir = run_dir / "video" if options.video else None
     with BrowserSession(config.browser, run_dir / "downloads", headed=options.headed,
                         slow_mo_ms=options.slow_mo_ms, trace=options.tracing.records, video_dir=video_dir,
-                        accepted_certificates=accepted) as session:
+                        accepted_certificates=accepted, trace_screenshots=options.tracing.films) as session:
         ctx.page = session.page
         ctx.isolated_page = session.isolated_page
         console.attach(session.context)

@@ -38,6 +38,13 @@ def users(state: dict, profiles: set[str]) -> list[dict]:
     return [u for u in state["users"] if u["profil"] in profiles and not u["sortie"]]
 
 
+def trace_events(path: Path) -> Counter:
+    """The kinds of events a Playwright trace archive holds (actions, DOM snapshots, screencast frames)."""
+    with zipfile.ZipFile(path) as archive:
+        lines = b"\n".join(archive.read(name) for name in archive.namelist() if name.endswith(".trace"))
+    return Counter(json.loads(line)["type"] for line in lines.splitlines() if line.strip())
+
+
 def test_full_onboarding_agrees_with_both_sites_then_skips_what_is_done(sims, school):
     report = onboard(school)
     assert report["status"] == "success"
@@ -96,6 +103,10 @@ def test_a_run_broken_in_the_students_wizard_resumes_without_duplicates(sims, sc
     run_dir = Path(broken["run_dir"])
     assert sorted(p.name for p in run_dir.glob("*.trace.zip")) == ["06-sacoche-import-students.trace.zip"]
     assert broken["flows"][-1]["details"]["trace"] == "06-sacoche-import-students.trace.zip"
+    # It replays each action with the page's DOM before and after it; the strip of screenshots
+    # is filmed with --tracing on only.
+    events = trace_events(run_dir / "06-sacoche-import-students.trace.zip")
+    assert events["before"] > 10 and events["frame-snapshot"] > 10 and events["screencast-frame"] == 0
     assert broken["flows"][-1]["screenshot"] == "06-sacoche-import-students-echec.png"
     assert "sacoche-ent-ids" not in statuses(broken)
     created = users(sim_state(sims)["schools"]["123"], {"ELV"})
@@ -185,6 +196,7 @@ def test_no_secret_in_any_artifact_of_a_filmed_run_nor_in_the_process_list(sims,
     run_dir = Path(report["run_dir"])
     artifacts = [p for p in [*run_dir.rglob("*"), *(school.tmp_path / "state").rglob("*")] if p.is_file()]
     assert sum(p.name.endswith(".trace.zip") for p in artifacts) == len(ALL_FLOWS)
+    assert trace_events(run_dir / "07-sacoche-import-parents.trace.zip")["screencast-frame"] > 0   # filmed with on
     videos = [p for p in artifacts if p.suffix == ".webm"]
     # The main page is filmed whole; the short ones are the tabs the credentials links open.
     assert videos and max(p.stat().st_size for p in videos) > 100_000
