@@ -161,9 +161,11 @@ class Flow:
         return ()
 
     def warm_up(self, ctx: RunContext) -> None:
-        """Once the browser is up and before the run's first step: start what a site makes the
-        bot wait for (never a write), so that the wait passes while earlier steps work. A
-        failure here is ignored: the step then does it all itself."""
+        """Once the browser is up and before the run's first step, and again after each step that
+        went well while this one is still to come (an earlier step may have made it possible):
+        start what a site makes the bot wait for (never a write), so that the wait passes while
+        earlier steps work. Called several times: doing it once is up to the flow. A failure
+        here is ignored: the step then does it all itself."""
 
     def forecast(self, ctx: RunContext) -> list[str]:
         """Once the browser is up and before the run's first step: what this flow expects to do,

@@ -165,11 +165,7 @@ def _run_in(run_dir: Path, journal: Journal, config: BotConfig, school_id: str, 
         ctx.page = session.page
         ctx.isolated_page = session.isolated_page
         console.attach(session.context)
-        for flow in to_run:
-            try:
-                flow.warm_up(ctx)
-            except (BotError, PlaywrightError):
-                pass   # the step will do it all itself, and say so if it cannot
+        _warm_up(ctx, to_run)
         _forecast(ctx, to_run, run, console)
         checked_sites: set[str] = set()
         for number, flow in enumerate(flows if not options.forecast_only else [], start=1):
@@ -205,6 +201,7 @@ def _run_in(run_dir: Path, journal: Journal, config: BotConfig, school_id: str, 
             console.say(f"    → {result.summary}")
             if result.status.went_wrong:
                 break   # later flows build on this one
+            _warm_up(ctx, to_run[to_run.index(flow) + 1:])   # what this step made possible (ARENA's files)
     if options.forecast_only:
         # Nothing was done: the journal stays as it was, only the forecasts are kept.
         run.finished_at = datetime.now().isoformat(timespec="seconds")
@@ -215,6 +212,14 @@ def _run_in(run_dir: Path, journal: Journal, config: BotConfig, school_id: str, 
                                 (lambda: report.write_json(run, run_dir / "report.json"), "le rapport report.json"),
                                 (lambda: report.write_html(run, run_dir / "report.html"), "le rapport report.html")])
     return run
+
+
+def _warm_up(ctx: RunContext, coming: Sequence[Flow]) -> None:
+    for flow in coming:
+        try:
+            flow.warm_up(ctx)
+        except (BotError, PlaywrightError):
+            pass   # the step will do it all itself, and say so if it cannot
 
 
 SITE_CHECK_STEP = "site-check"

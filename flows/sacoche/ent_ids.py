@@ -127,7 +127,8 @@ class SacocheEntIds(SacocheFlow):
         ctx.artifact_path("identifiants_ent_prevision.json").write_text(
             json.dumps(prediction_json(prediction), ensure_ascii=False, indent=2), encoding="utf-8")
 
-        page.open(ctx.login("sacoche"), ctx.password("sacoche"))
+        if not page.is_open():   # the accounts were read from this page, without leaving it
+            page.open(ctx.login("sacoche"), ctx.password("sacoche"))
         ctx.step(f"envoi de {path.name} (appliqué aussitôt par SACoche)", target=page.page.locator("button#import_ent"))
         feedback = page.import_file(option, path)
         if not feedback.ok:

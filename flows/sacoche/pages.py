@@ -134,6 +134,10 @@ class SacocheSite:
     def is_identified(self) -> bool:
         return self.logout_link.count() > 0
 
+    def shows_identified_page(self) -> bool:
+        """The page is one of this SACoche's, with the identified layout (a session open)."""
+        return self.page.url.startswith(self.base_url) and self.is_identified()
+
     def open_admin_page(self, page_name: str, login: str, password: Secret) -> None:
         """Open `index.php?page=…`, logging in first if the session is absent or lost."""
         self._goto(page_name)
@@ -239,10 +243,13 @@ class EarlyLoginForm:
 
     def __init__(self):
         self._private: PrivatePage | None = None
+        self._opened = False
         self.version: str | None = None   # the release its page showed
 
     def open(self, site: SacocheSite) -> None:
-        if self._private is None:
+        """Open the form, once per run: a login after that (a lost session) opens its own."""
+        if not self._opened:
+            self._opened = True
             private = PrivatePage(site.page)
             try:
                 here = SacocheSite(private.page, site.base_url, site.base)
@@ -282,6 +289,11 @@ class AdminPage:
         if extra:
             expected = PageLandmarks(expected.site, expected.page, (*expected.landmarks, *extra))
         require_landmarks(self.page, expected, self.site.version)
+
+    def is_open(self) -> bool:
+        """This page is on screen, identified (a flow that stayed on it need not reload it)."""
+        query = parse_qs(urlsplit(self.page.url).query)
+        return query.get("page") == [self.PAGE] and self.site.shows_identified_page()
 
     def read_landmarks(self, login: str, password: Secret, query: str = "") -> list[LandmarkReading]:
         """check-site: open the page (nothing is clicked) and read its landmarks."""
@@ -659,17 +671,19 @@ class UserListPage(AdminPage):
         return self.read_lists([(page_name, former)], login, password)[page_name, former]
 
     def read_lists(self, wanted: list[tuple[str, bool]], login: str, password: Secret) -> dict[tuple[str, bool], list[dict]]:
-        """The rows of each (list page, former) wanted, read in one go. The first list's page is
-        opened as a person would (logging in if the session is gone) and its landmarks checked;
-        then the page asks SACoche for every list at once, as the lists' own filter forms do
+        """The rows of each (list page, former) wanted, read in one go. From the SACoche page on
+        screen, if one is (identified); otherwise the first list's page is opened as a person
+        would (logging in if the session is gone) and its landmarks checked. Then the page asks
+        SACoche for every list at once, as the lists' own filter forms do
         ("Tout l'établissement", "Anciens élèves", "Actualiser" with no filter; the staff's current
         list is its page as it comes), and reads the answers without laying out their thousands
         of rows. The forms need no CSRF token (the pages say so in their source). Each answer is
         checked for its list's landmarks (those a page shows without running its scripts: its
         AJAX endpoint plays no part in reading it)."""
-        first = wanted[0][0]
-        self.site.open_admin_page(f"{first}&section=gestion", login, password)
-        require_landmarks(self.page, user_list_landmarks(first), self.site.version)
+        if not self.site.shows_identified_page():
+            first = wanted[0][0]
+            self.site.open_admin_page(f"{first}&section=gestion", login, password)
+            require_landmarks(self.page, user_list_landmarks(first), self.site.version)
         requests = []
         for page_name, former in wanted:
             expected = [mark for mark in user_list_landmarks(page_name).landmarks if mark.css is not None]
