@@ -4,6 +4,7 @@ once, naming the page and the element, instead of waiting out a timeout and bein
 the site were slow. The engine knows no site: page objects declare their landmarks."""
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from playwright.sync_api import Error as PlaywrightError
@@ -151,6 +152,67 @@ def read_landmarks(page: Page, expected: PageLandmarks, wait_first: bool = True)
 BATCH_PRESENCE = """pairs => pairs.map(([css, script]) => {
   try { return css !== null ? document.querySelector(css) !== null : !!(0, eval)(script); }
   catch (e) { return false; } })"""
+
+
+# Pages fetched by the page on screen (its cookies, its browser) and read without being shown:
+# parsed by the browser's HTML parser; selectors looked for in each; script landmarks evaluated
+# in a blank sandboxed frame where the page's own inline scripts ran first (its external
+# scripts are not loaded, nothing is requested, the frame cannot navigate the page).
+FETCHED_PAGES = """async ([pages, probes]) => {
+  const docs = await Promise.all(pages.map(async ({url}) => {
+    const answer = await fetch(url, {credentials: 'same-origin'});
+    return {status: answer.status, doc: new DOMParser().parseFromString(await answer.text(), 'text/html')};
+  }));
+  return JSON.stringify(docs.map(({status, doc}, index) => {
+    const found = css => { try { return doc.querySelector(css) !== null; } catch (e) { return false; } };
+    const marks = pages[index].marks;
+    let present = marks.map(([css, script]) => css !== null ? found(css) : null);
+    if (marks.some(([css, script]) => script !== null)) {
+      const frame = document.createElement('iframe');
+      frame.setAttribute('sandbox', 'allow-scripts allow-same-origin');
+      frame.style.display = 'none';
+      document.documentElement.appendChild(frame);
+      try {
+        for (const script of doc.querySelectorAll('script:not([src])')) {
+          if (!script.type || /javascript/i.test(script.type)) {
+            try { frame.contentWindow.eval(script.textContent); } catch (e) { /* a library it lacks */ }
+          }
+        }
+        present = present.map((seen, i) => seen !== null ? seen :
+          (() => { try { return !!frame.contentWindow.eval(marks[i][1]); } catch (e) { return false; } })());
+      } finally { frame.remove(); }
+    }
+    return {status, present, probes: probes.map(found)};
+  }));
+}"""
+
+
+@dataclass
+class FetchedPage:
+    """One page read by read_fetched_pages: its HTTP status, its landmarks, and whether each
+    probe selector (what tells a lost session, say) was found in it."""
+    url: str
+    status: int
+    readings: list[LandmarkReading]
+    probes: dict[str, bool]
+
+
+def read_fetched_pages(page: Page, wanted, probes=()) -> list[FetchedPage]:
+    """Each (url, PageLandmarks) of `wanted`, fetched by the page on screen, all at once, and
+    read without being shown (see FETCHED_PAGES): for pages whose landmarks are selectors and
+    scripts, this reads them at the cost of the requests alone. Roles and labels need a page on
+    screen (Playwright's own engine): such landmarks are refused here."""
+    for _, expected in wanted:
+        if any(mark.css is None and mark.script is None for mark in expected.landmarks):
+            raise ValueError(f"{expected.page}: a role or label landmark needs the page on screen")
+    answers = json.loads(page.evaluate(FETCHED_PAGES, [
+        [{"url": url, "marks": [[mark.css, mark.script] for mark in expected.landmarks]} for url, expected in wanted],
+        list(probes)]))
+    return [FetchedPage(url, answer["status"],
+                        [LandmarkReading(expected.site, expected.page, mark, bool(flag))
+                         for mark, flag in zip(expected.landmarks, answer["present"])],
+                        dict(zip(probes, answer["probes"])))
+            for (url, expected), answer in zip(wanted, answers)]
 
 
 def require_landmarks(page: Page, expected: PageLandmarks, version: str | None = None) -> None:

@@ -183,3 +183,22 @@ def test_inactivity_counter_keeps_alive_then_closes_the_session(page: Page, sims
     assert "fermer_session" in calls
     answer = page.evaluate("() => fetch('ajax.php?page=conserver_session_active').then(r => r.json())")
     assert answer["statut"] is False
+
+
+def test_pages_carry_sacoches_content_security_policy(page: Page, sims):
+    """The real SACoche sends its policy with every page: scripts inline or eval'd, requests and
+    frames to its own origin. What the bot runs inside a page must work under it."""
+    for url in (f"{sims.sacoche_url}?id=123", f"{sims.sacoche_url}index.php?page=administrateur_fichier_user"):
+        if "administrateur" in url:
+            log_in(page, sims.sacoche_url)
+        answer = page.goto(url)
+        policy = {directive.split()[0]: directive.split()[1:] for directive in
+                  answer.headers["content-security-policy"].split(" ; ")}
+        assert policy["script-src"] == ["'self'", "'unsafe-inline'", "'unsafe-eval'"]
+        assert policy["connect-src"] == ["'self'"] and policy["child-src"] == ["'self'"]
+        assert policy["object-src"] == ["'none'"] and policy["font-src"] == ["'none'"]
+        assert answer.headers["x-content-type-options"] == "nosniff"
+    # Enforced by the browser: a request to another origin is refused, one to SACoche goes.
+    assert page.evaluate("""async other => {
+        try { await fetch(other); return 'sent'; } catch (e) { return 'refused'; } }""", sims.ent_url) == "refused"
+    assert page.evaluate("async () => (await fetch('index.php?page=compte_accueil')).status") == 200

@@ -266,6 +266,11 @@ class EarlyLoginForm:
         private, self._private = self._private, None
         return private
 
+    @property
+    def page(self) -> Page | None:
+        """The public page with its form, while it waits for the first login."""
+        return self._private.page if self._private is not None else None
+
 
 class AdminPage:
     """An administrator page of one school's SACoche: `PAGE` is its `index.php?page=` name,
@@ -294,11 +299,6 @@ class AdminPage:
         """This page is on screen, identified (a flow that stayed on it need not reload it)."""
         query = parse_qs(urlsplit(self.page.url).query)
         return query.get("page") == [self.PAGE] and self.site.shows_identified_page()
-
-    def read_landmarks(self, login: str, password: Secret, query: str = "") -> list[LandmarkReading]:
-        """check-site: open the page (nothing is clicked) and read its landmarks."""
-        self.site.open_admin_page(self.PAGE + query, login, password)
-        return read_landmarks(self.page, self.landmarks())
 
 
 class ConnexionPage(AdminPage):
@@ -660,11 +660,6 @@ class UserListPage(AdminPage):
 
     def __init__(self, site: SacocheSite):
         super().__init__(site)
-
-    def read_list_landmarks(self, page_name: str, login: str, password: Secret) -> list[LandmarkReading]:
-        """check-site: open the list (nothing is filtered nor edited) and read its landmarks."""
-        self.site.open_admin_page(f"{page_name}&section=gestion", login, password)
-        return read_landmarks(self.page, user_list_landmarks(page_name))
 
     def rows(self, page_name: str, login: str, password: Secret, former: bool = False) -> list[dict]:
         """Every row of one list, of current accounts (or of former ones)."""

@@ -35,6 +35,22 @@ def cut_answer(response):
     return apply_after(sim().faults, request, response) if _is_site_request() else response
 
 
+# The content security policy SACoche's pages carry (Layout::afficher_page_entete): inline and
+# eval'd scripts allowed, requests and frames to its own origin only.
+CONTENT_SECURITY_POLICY = " ; ".join([
+    "script-src 'self' 'unsafe-inline' 'unsafe-eval'", "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' 'unsafe-inline' data:", "connect-src 'self'", "child-src 'self'", "media-src 'self' data:",
+    "object-src 'none'", "font-src 'none'"])
+
+
+@core.after_app_request
+def page_headers(response: Response) -> Response:
+    if request.path in ("/", "/index.php") and response.mimetype == "text/html":
+        response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+        response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
 @core.before_app_request
 def open_session() -> None:
     store = sim().store
