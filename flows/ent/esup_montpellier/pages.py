@@ -81,7 +81,7 @@ class EsupSite:
 
     # Login --------------------------------------------------------------------------------------
     def log_in(self, login: str, password: Secret) -> None:
-        if self._at_desktop_or_login():
+        if self._identified_here() or self._at_desktop_or_login():
             return   # already logged in in this context
         # The password is typed in a private context (never traced nor filmed); the ENT's
         # session cookie then carries over to this page's context.
@@ -90,6 +90,14 @@ class EsupSite:
             EsupSite(private, self.base_url, self.labels)._log_in_here(login, password, on_login_form=in_place)
         if not in_place and not self._at_desktop_or_login():
             raise FlowFailed(f"La session ENT de {login} n'a pas été reprise après la connexion.")
+
+    def _identified_here(self) -> bool:
+        """The page on screen is one of this ENT's, with its menu (Bureau, Déconnexion): a session
+        is open and the menus can be followed from here, without going back to the home page."""
+        if not self.page.url.startswith(self.base_url):
+            return False
+        menu = self.labels["menu"]
+        return all(self.link(menu[entry]).count() for entry in ("desktop", "logout"))
 
     def _at_desktop_or_login(self) -> bool:
         """Open the ENT; True when it shows the Bureau (identified), False on its login form."""
@@ -123,7 +131,10 @@ class EsupSite:
             raise FlowFailed(f"Connexion à l'ENT refusée pour {login} : {problem.inner_text().strip()}")
 
     def open_menu(self, *entries: str) -> None:
-        for entry in entries:
+        """Follow the menu path `entries`, from the deepest of its links the page already shows
+        (a sub-menu open on the page needs no click on its parent)."""
+        shown = next((i for i in range(len(entries) - 1, 0, -1) if self.link(self.labels["menu"][entries[i]]).count()), 0)
+        for entry in entries[shown:]:
             if not self.link(self.labels["menu"][entry]).count():
                 self.require({"administration": "desktop", "desktop": "desktop"}.get(entry, "admin"))
             # The next page must have come before anything is read on it: reading right after
@@ -139,7 +150,7 @@ class EsupSite:
         def search_then_export() -> Path:
             # From the portal's home each time: after a failed download the page may be an
             # error page without the menu.
-            if not self._at_desktop_or_login():
+            if not (self._identified_here() or self._at_desktop_or_login()):
                 raise FlowFailed("ENT : la session a expiré (retour à la page de connexion)", transient=True)
             self.open_menu("administration", "accounts")
             self.require("accounts")
@@ -231,7 +242,8 @@ class EsupSite:
     def open_sacoche_from_desktop(self) -> Page:
         """Click the SACoche tile on the Bureau; returns the page SACoche opened in (a new tab
         if the ENT opens one)."""
-        self.open_menu("desktop")
+        if not self.link(self.labels["desktop"]["tile"]).count():   # not on the Bureau (a login lands there)
+            self.open_menu("desktop")
         self.require("bureau_tile")
         tile = self.link(self.labels["desktop"]["tile"])
         target = tile.get_attribute("target")
