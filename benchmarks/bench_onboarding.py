@@ -42,33 +42,91 @@ def year() -> int:
     return today.year if today.month >= 8 else today.year - 1
 
 
-class PeakRss:
-    """The peak resident memory (VmHWM) of one process, read every 50 ms while it runs: the
-    high-water mark only grows, so the last reading is the peak, give or take its last 50 ms.
-    Also its own CPU time (its threads, not its children), as last read."""
+# What each process of the bot's tree is, from its command line: Chromium's by their --type.
+PROCESS_KINDS = [("--type=renderer", "Chromium, rendu des pages"), ("--type=gpu-process", "Chromium, GPU (logiciel)"),
+                 ("--type=utility", "Chromium, services (réseau…)"), ("--type=zygote", "Chromium, services (réseau…)"),
+                 ("run-driver", "pilote Playwright (node)")]
+
+
+def process_kind(command_line: bytes) -> str:
+    for marker, kind in PROCESS_KINDS:
+        if marker.encode() in command_line:
+            return kind
+    return "Chromium, processus principal" if b"chrom" in command_line else "autre"
+
+
+class ProcessWatch:
+    """While one process runs, every 50 ms: its peak resident memory (VmHWM, which only grows,
+    so the last reading is the peak, give or take its last 50 ms), its own CPU time (its
+    threads, not its children); every 250 ms, the CPU time of each process below it, by kind
+    (last reading of each: a process's last 250 ms may be missed; the walk through /proc costs
+    this process, which serves the simulators, little). Where a run spends the machine."""
 
     def __init__(self, pid: int):
         self.pid, self.kib, self.own_cpu_s = pid, 0, 0.0
+        self._descendants: dict[int, tuple[str, float]] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._watch, daemon=True)
         self._thread.start()
 
+    @staticmethod
+    def _cpu(pid: int) -> float:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def _children(self) -> dict[int, list[int]]:
+        tree: dict[int, list[int]] = {}
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+                except (OSError, ValueError, IndexError):
+                    continue
+                tree.setdefault(parent, []).append(int(entry.name))
+        return tree
+
     def _watch(self) -> None:
+        ticks = 0
         while not self._stop.is_set():
             try:
                 for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
                     if line.startswith("VmHWM:"):
                         self.kib = max(self.kib, int(line.split()[1]))
-                fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
-                self.own_cpu_s = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+                self.own_cpu_s = self._cpu(self.pid)
             except (OSError, ValueError):
                 return
+            ticks += 1
+            if ticks % 5 == 1:
+                self._read_descendants()
             self._stop.wait(0.05)
+
+    def _read_descendants(self) -> None:
+        tree, below = self._children(), []
+        waiting = list(tree.get(self.pid, []))
+        while waiting:
+            pid = waiting.pop()
+            below.append(pid)
+            waiting += tree.get(pid, [])
+        for pid in below:
+            try:
+                kind = self._descendants[pid][0] if pid in self._descendants else \
+                    process_kind(Path(f"/proc/{pid}/cmdline").read_bytes())
+                self._descendants[pid] = (kind, self._cpu(pid))
+            except (OSError, ValueError):
+                continue
 
     def stop(self) -> float:
         self._stop.set()
         self._thread.join()
         return self.kib / 1024
+
+    def cpu_by_kind(self) -> dict[str, tuple[int, float]]:
+        """Kind → (processes, CPU seconds), most first."""
+        kinds: dict[str, tuple[int, float]] = {}
+        for kind, seconds in self._descendants.values():
+            count, total = kinds.get(kind, (0, 0.0))
+            kinds[kind] = (count + 1, total + seconds)
+        return dict(sorted(kinds.items(), key=lambda item: -item[1][1]))
 
 
 @dataclass
@@ -81,6 +139,7 @@ class CliRun:
     machine_busy_s: float
     bot_python_s: float       # the bot's own Python process (its threads, not its children)
     simulators_s: float       # this process meanwhile: the simulators serving the bot
+    below_bot: dict           # kind → (processes, CPU seconds) of the processes the bot started
 
     def cores(self, seconds: float) -> float:
         return seconds / self.wall_s if self.wall_s else 0.0
@@ -89,6 +148,10 @@ class CliRun:
         return (f"processeur : {self.cores(self.machine_busy_s):.2f} cœur(s) occupé(s) sur {os.cpu_count()} "
                 f"(dont le processus Python du robot {self.bot_python_s:.1f} s, les simulateurs "
                 f"{self.simulators_s:.1f} s ; le reste : Chromium et le pilote Playwright)")
+
+    def processes_line(self) -> str:
+        return "processus lancés par le robot : " + ", ".join(
+            f"{kind} {seconds:.1f} s ({count})" for kind, (count, seconds) in self.below_bot.items())
 
 
 def machine_cpu() -> tuple[float, float]:
@@ -105,16 +168,16 @@ def run_cli(args: list[str], config: Path, env: dict) -> CliRun:
     started = time.perf_counter()
     with subprocess.Popen([sys.executable, "-m", "bot", *args, "--json", "--config", str(config)], cwd=REPO, env=env,
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as bot:
-        peak = PeakRss(bot.pid)
+        watch = ProcessWatch(bot.pid)
         out, err = bot.communicate()
-        rss = peak.stop()
+        rss = watch.stop()
     wall = time.perf_counter() - started
     after_self = resource.getrusage(resource.RUSAGE_SELF)
     busy_after, _ = machine_cpu()
     if bot.returncode != 0:
         raise SystemExit(f"python -m bot {' '.join(args)} : code {bot.returncode}\n{err[-2000:]}")
     served = (after_self.ru_utime - before_self.ru_utime) + (after_self.ru_stime - before_self.ru_stime)
-    return CliRun(json.loads(out), wall, rss, busy_after - busy_before, peak.own_cpu_s, served)
+    return CliRun(json.loads(out), wall, rss, busy_after - busy_before, watch.own_cpu_s, served, watch.cpu_by_kind())
 
 
 def environment(tmp: Path) -> dict:
@@ -179,6 +242,7 @@ def one_school(students: int, tmp: Path, env: dict) -> float:
         print(f"   captures d'écran : {shots}/{len(report['flows'])} étapes")
         print(f"   mémoire du processus du robot (pic RSS) : {rss:.0f} Mo")
         print(f"   {run.cpu_line()}")
+        print(f"   {run.processes_line()}")
         return wall / total_served if total_served else 0.0
 
 
@@ -219,6 +283,7 @@ def batch(schools: int, students: int, tmp: Path, env: dict) -> None:
           f"temps d'une école, pour {schools} fois plus de travail (pic RSS du robot {many.peak_rss_mb:.0f} Mo)")
     for label, run in (("une école", alone), (f"{schools} écoles", many)):
         print(f"   {label}, {run.cpu_line()}")
+        print(f"   {label}, {run.processes_line()}")
 
 
 def main() -> int:
