@@ -3,10 +3,10 @@ them (import-files.md §1–4, §6), and sums up what it will find. Every refusa
 French message saying what was found and what was expected."""
 from __future__ import annotations
 
-from collections import Counter
-
 import json
 import re
+import threading
+from collections import Counter, OrderedDict
 from datetime import date
 from pathlib import Path
 from typing import Callable
@@ -171,9 +171,42 @@ def _check_identity(source: XmlSource, read, kind: str, uai: str, year: int, sch
                             f"{today:%d/%m/%Y} : {year}-{year + 1}, les fichiers changent d'année en août){hint}")
 
 
+# Files already read and accepted, by what identifies their content and the checks made: a run
+# reads each export for several purposes (pre-flight, expected people, class levels…), and a
+# 2,000-student school's files took seconds each time. A file changed since (size, time of
+# change, inode) is read again; a refusal is never kept (the next reading says it again).
+_ACCEPTED: OrderedDict[tuple, tuple] = OrderedDict()
+_ACCEPTED_KEPT = 8
+_ACCEPTED_LOCK = threading.Lock()
+
+
 def read_school_file(kind: str, path: Path, *, uai: str, year: int, school_id: str, today: date,
                      max_bytes: int = MAX_FILE_BYTES) -> tuple[StsFile | ElevesFile | ResponsablesFile, list[str]]:
-    """Reads one export (.xml, or its .zip) and refuses it as the import would, or earlier."""
+    """Reads one export (.xml, or its .zip) and refuses it as the import would, or earlier.
+    A file read and accepted before with the same checks, unchanged since, is not read again."""
+    try:
+        stat = Path(path).stat()
+        key = (kind, str(Path(path).resolve()), stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino,
+               stat.st_dev, uai, year, school_id, today, max_bytes)
+    except OSError:
+        key = None   # the reading below says why, in French
+    with _ACCEPTED_LOCK:
+        if key is not None and key in _ACCEPTED:
+            _ACCEPTED.move_to_end(key)
+            read, warnings = _ACCEPTED[key]
+            return read, list(warnings)
+    read, warnings = _read_school_file(kind, path, uai=uai, year=year, school_id=school_id, today=today,
+                                       max_bytes=max_bytes)
+    if key is not None:
+        with _ACCEPTED_LOCK:
+            _ACCEPTED[key] = (read, list(warnings))
+            while len(_ACCEPTED) > _ACCEPTED_KEPT:
+                _ACCEPTED.popitem(last=False)
+    return read, warnings
+
+
+def _read_school_file(kind: str, path: Path, *, uai: str, year: int, school_id: str, today: date,
+                      max_bytes: int) -> tuple[StsFile | ElevesFile | ResponsablesFile, list[str]]:
     label = _label(kind, school_id)
     path = Path(path)
     warnings: list[str] = []

@@ -484,3 +484,28 @@ def test_cli_refusal_in_json_mode_is_machine_readable(tmp_path):
 def test_cli_refuses_a_nonsense_size_cap(tmp_path):
     done = check_files_cli(tmp_path, {}, "--max-file-mb", "0")
     assert done.returncode == 2 and "--max-file-mb : une taille positive est attendue" in done.stderr
+
+
+def test_a_file_accepted_once_is_not_read_again_until_it_changes(tmp_path, monkeypatch):
+    """A run reads each export for several purposes: the second reading of an unchanged file
+    is the first one's result; a changed file, or one refused, is read again."""
+    import schoolfiles.checks as checks
+    _, files = school(tmp_path, students=30)
+    readings = []
+    real = checks.read_eleves
+    monkeypatch.setattr(checks, "read_eleves", lambda *a, **k: readings.append(1) or real(*a, **k))
+    first = check(files, only={"eleves"})
+    again = check(files, only={"eleves"})
+    assert len(readings) == 1 and again.eleves is first.eleves
+    files["eleves"].write_bytes(files["eleves"].read_bytes().replace(b"</ELEVE>", b"</ELEVE>\n", 1))
+    changed = check(files, only={"eleves"})
+    assert len(readings) == 2 and changed.eleves is not first.eleves
+    os.utime(files["eleves"], ns=(1, 1))   # the same content with another date: read again too
+    check(files, only={"eleves"})
+    assert len(readings) == 3
+    overrides = {"schools": {"123": {"uai": OTHER_UAI, "files": {kind: str(path) for kind, path in files.items()}}}}
+    other = load_config(REPO / "config.example.yaml", overrides=overrides)
+    for attempt in (1, 2):   # the same file checked against another school: refused, each time
+        with pytest.raises(Refused):
+            check_school_files(other, "123", only={"eleves"})
+        assert len(readings) == 3 + attempt
