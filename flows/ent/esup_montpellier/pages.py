@@ -81,8 +81,11 @@ class EsupSite:
 
     # Login --------------------------------------------------------------------------------------
     def log_in(self, login: str, password: Secret) -> None:
-        if self._identified_here() or self._at_desktop_or_login():
+        if self._identified_here():
             return   # already logged in in this context
+        on_login_form = self.page.url.startswith(self.base_url) and self.shows_login_form()
+        if not on_login_form and self._at_desktop_or_login():
+            return
         # The password is typed in a private context (never traced nor filmed); the ENT's
         # session cookie then carries over to this page's context.
         with private_page(self.page) as private:
