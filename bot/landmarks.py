@@ -154,13 +154,17 @@ BATCH_PRESENCE = """pairs => pairs.map(([css, script]) => {
   catch (e) { return false; } })"""
 
 
-# Pages fetched by the page on screen (its cookies, its browser) and read without being shown:
-# parsed by the browser's HTML parser; selectors looked for in each; script landmarks evaluated
-# in a blank sandboxed frame where the page's own inline scripts ran first (its external
-# scripts are not loaded, nothing is requested, the frame cannot navigate the page).
+# Pages fetched by the page on screen (its cookies, its browser), all at once, and read without
+# being shown: parsed by the browser's HTML parser; selectors looked for in each; script
+# landmarks evaluated in a blank sandboxed frame where the page's own inline scripts ran first
+# (its external scripts are not loaded, nothing is requested, the frame cannot navigate the
+# page); EXTRACT, a function of the parsed page, read from each. One JSON string comes back:
+# Playwright would otherwise check a large answer field by field.
 FETCHED_PAGES = """async ([pages, probes]) => {
-  const docs = await Promise.all(pages.map(async ({url}) => {
-    const answer = await fetch(url, {credentials: 'same-origin'});
+  const extract = EXTRACT;
+  const docs = await Promise.all(pages.map(async ({url, form}) => {
+    const answer = await fetch(url, form === null ? {credentials: 'same-origin'}
+      : {method: 'POST', body: new URLSearchParams(form), credentials: 'same-origin'});
     return {status: answer.status, doc: new DOMParser().parseFromString(await answer.text(), 'text/html')};
   }));
   return JSON.stringify(docs.map(({status, doc}, index) => {
@@ -182,37 +186,49 @@ FETCHED_PAGES = """async ([pages, probes]) => {
           (() => { try { return !!frame.contentWindow.eval(marks[i][1]); } catch (e) { return false; } })());
       } finally { frame.remove(); }
     }
-    return {status, present, probes: probes.map(found)};
+    return {status, present, probes: probes.map(found), extracted: extract(doc)};
   }));
 }"""
 
 
+@dataclass(frozen=True)
+class PageToFetch:
+    """A page to read without showing it: its address, its landmarks, and the form to post
+    there (its fields), if it is the answer to a form."""
+    url: str
+    expected: PageLandmarks
+    form: dict | None = None
+
+
 @dataclass
 class FetchedPage:
-    """One page read by read_fetched_pages: its HTTP status, its landmarks, and whether each
-    probe selector (what tells a lost session, say) was found in it."""
+    """One page read by read_fetched_pages: its HTTP status, its landmarks, whether each probe
+    selector (what tells a lost session, say) was found in it, and what `extract` read there."""
     url: str
     status: int
     readings: list[LandmarkReading]
     probes: dict[str, bool]
+    extracted: object = None
 
 
-def read_fetched_pages(page: Page, wanted, probes=()) -> list[FetchedPage]:
-    """Each (url, PageLandmarks) of `wanted`, fetched by the page on screen, all at once, and
-    read without being shown (see FETCHED_PAGES): for pages whose landmarks are selectors and
-    scripts, this reads them at the cost of the requests alone. Roles and labels need a page on
-    screen (Playwright's own engine): such landmarks are refused here."""
-    for _, expected in wanted:
-        if any(mark.css is None and mark.script is None for mark in expected.landmarks):
-            raise ValueError(f"{expected.page}: a role or label landmark needs the page on screen")
-    answers = json.loads(page.evaluate(FETCHED_PAGES, [
-        [{"url": url, "marks": [[mark.css, mark.script] for mark in expected.landmarks]} for url, expected in wanted],
+def read_fetched_pages(page: Page, wanted, probes=(), extract: str = "doc => null") -> list[FetchedPage]:
+    """Each PageToFetch of `wanted`, asked for by the page on screen, all at once, and read
+    without being shown (see FETCHED_PAGES): for pages whose landmarks are selectors and
+    scripts, this reads them at the cost of the requests alone. `extract`: a JavaScript function
+    of the parsed page, whose JSON result each FetchedPage carries. Roles and labels need a page
+    on screen (Playwright's own engine): such landmarks are refused here."""
+    for request in wanted:
+        if any(mark.css is None and mark.script is None for mark in request.expected.landmarks):
+            raise ValueError(f"{request.expected.page}: a role or label landmark needs the page on screen")
+    answers = json.loads(page.evaluate(FETCHED_PAGES.replace("EXTRACT", extract), [
+        [{"url": request.url, "form": request.form,
+          "marks": [[mark.css, mark.script] for mark in request.expected.landmarks]} for request in wanted],
         list(probes)]))
-    return [FetchedPage(url, answer["status"],
-                        [LandmarkReading(expected.site, expected.page, mark, bool(flag))
-                         for mark, flag in zip(expected.landmarks, answer["present"])],
-                        dict(zip(probes, answer["probes"])))
-            for (url, expected), answer in zip(wanted, answers)]
+    return [FetchedPage(request.url, answer["status"],
+                        [LandmarkReading(request.expected.site, request.expected.page, mark, bool(flag))
+                         for mark, flag in zip(request.expected.landmarks, answer["present"])],
+                        dict(zip(probes, answer["probes"])), answer["extracted"])
+            for request, answer in zip(wanted, answers)]
 
 
 def require_landmarks(page: Page, expected: PageLandmarks, version: str | None = None) -> None:

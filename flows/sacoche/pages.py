@@ -14,8 +14,8 @@ from playwright.sync_api import Page, expect
 
 from bot.browser import DownloadBroken, PrivatePage, download_by_clicking
 from bot.errors import FlowFailed
-from bot.landmarks import ARRIVAL_TIMEOUT_MS, Landmark, LandmarkReading, PageLandmarks, SiteChanged, css, \
-    read_landmarks, require_landmarks
+from bot.landmarks import ARRIVAL_TIMEOUT_MS, Landmark, LandmarkReading, PageLandmarks, PageToFetch, SiteChanged, \
+    css, read_fetched_pages, read_landmarks, require_landmarks
 from bot.retry import RetryAfter, retry_with_backoff, with_retries
 from bot.secrets import Secret
 
@@ -623,19 +623,10 @@ ROWS_OF_TABLE = """table => {
         return row; }); }"""
 
 
-# Lists read by the page itself: each list's form posted (or its page fetched) with the page's
-# cookies, all at once; SACoche's answers parsed by the browser's HTML parser without being laid
-# out; each answer's landmarks looked for and its table read as ROWS_OF_TABLE reads a rendered
-# one. One JSON string comes back: Playwright would otherwise check thousands of rows field by field.
-FETCHED_LISTS = """async wanted => JSON.stringify(await Promise.all(wanted.map(async ({url, form, landmarks}) => {
-    const answer = await fetch(url, form === null ? {credentials: 'same-origin'}
-        : {method: 'POST', body: new URLSearchParams(form), credentials: 'same-origin'});
-    const doc = new DOMParser().parseFromString(await answer.text(), 'text/html');
-    const table = doc.querySelector('table#table_action');
-    return {status: answer.status, identified: !!doc.querySelector('#deconnecter'),
-            present: landmarks.map(css => { try { return !!doc.querySelector(css); } catch (e) { return false; } }),
-            rows: table ? (ROWS_OF_TABLE)(table) : null};
-})))""".replace("ROWS_OF_TABLE", ROWS_OF_TABLE)
+# The rows of a list page's table, as ROWS_OF_TABLE reads a rendered one (null: no table).
+TABLE_ROWS = """doc => { const table = doc.querySelector('table#table_action');
+                        return table ? (ROWS_OF_TABLE)(table) : null; }""".replace("ROWS_OF_TABLE", ROWS_OF_TABLE)
+LOGGED_IN = HEADER.css   # the identified layout: what an answer without a session lacks
 
 
 # Each user list, its title in SACoche's menu and the filter controls the bot uses.
@@ -673,34 +664,29 @@ class UserListPage(AdminPage):
         ("Tout l'établissement", "Anciens élèves", "Actualiser" with no filter; the staff's current
         list is its page as it comes), and reads the answers without laying out their thousands
         of rows. The forms need no CSRF token (the pages say so in their source). Each answer is
-        checked for its list's landmarks (those a page shows without running its scripts: its
-        AJAX endpoint plays no part in reading it)."""
+        checked for its list's landmarks."""
         if not self.site.shows_identified_page():
             first = wanted[0][0]
             self.site.open_admin_page(f"{first}&section=gestion", login, password)
             require_landmarks(self.page, user_list_landmarks(first), self.site.version)
-        requests = []
-        for page_name, former in wanted:
-            expected = [mark for mark in user_list_landmarks(page_name).landmarks if mark.css is not None]
-            requests.append({"url": self.site.url(f"page={page_name}&section=gestion"),
-                             "form": (FORMER_LIST_FORMS if former else LIST_FORMS).get(page_name),
-                             "landmarks": [mark.css for mark in expected], "expected": expected})
+        requests = [PageToFetch(self.site.url(f"page={page_name}&section=gestion"), user_list_landmarks(page_name),
+                                (FORMER_LIST_FORMS if former else LIST_FORMS).get(page_name))
+                    for page_name, former in wanted]
         try:
-            answers = json.loads(self.page.evaluate(FETCHED_LISTS, [
-                {key: value for key, value in request.items() if key != "expected"} for request in requests]))
+            answers = read_fetched_pages(self.page, requests, probes=(LOGGED_IN,), extract=TABLE_ROWS)
         except PlaywrightError as exc:   # the page went away meanwhile (the session's own logout)
             raise FlowFailed(f"SACoche, listes {', '.join(page for page, _ in wanted)} : lecture interrompue "
                              f"({str(exc).splitlines()[0]})", transient=True) from None
         lists = {}
-        for (page_name, former), request, answer in zip(wanted, requests, answers):
-            if answer["status"] >= 500 or not answer["identified"]:   # a server error, or the session lost
+        for (page_name, former), answer in zip(wanted, answers):
+            if answer.status >= 500 or not answer.probes[LOGGED_IN]:   # a server error, or the session lost
                 raise FlowFailed(f"SACoche, liste {page_name} : réponse inattendue au formulaire de la page "
-                                 f"(HTTP {answer['status']})", transient=True)
-            missing = [mark for mark, present in zip(request["expected"], answer["present"]) if not present]
-            if missing or answer["rows"] is None:
+                                 f"(HTTP {answer.status})", transient=True)
+            missing = [reading.landmark for reading in answer.readings if not reading.present]
+            if missing or answer.extracted is None:
                 raise SiteChanged.lacking(SITE_NAME, user_list_landmarks(page_name).page,
                                           missing or [css("table#table_action")], self.site.version)
-            lists[page_name, former] = answer["rows"]
+            lists[page_name, former] = answer.extracted
         return lists
 
 
@@ -841,13 +827,14 @@ class IdentifierImportPage(AdminPage):
 
     def report(self) -> "EntImportReport":
         """The three sections of #ajax_retour: rows minus the header, a lone "Aucun" is none."""
-        sections = self.page.locator("#ajax_retour table").evaluate("""table => {
+        # One JSON string: thousands of cells checked one by one by Playwright took most of a second.
+        sections = json.loads(self.page.locator("#ajax_retour table").evaluate("""table => {
             const sections = Array.from(table.tBodies).map(body => {
                 const rows = Array.from(body.rows).slice(1).map(tr => Array.from(tr.cells).map(td => td.innerText.trim()));
                 const lone = rows.length === 1 && rows[0].length === 1 && rows[0][0] === 'Aucun';
                 return {title: body.rows[0].innerText.trim(), rows: lone ? [] : rows};
             });
-            return sections.map(section => section.rows); }""")
+            return JSON.stringify(sections.map(section => section.rows)); }"""))
         return EntImportReport(*sections[:3])
 
     def report_html(self) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from bot.browser import PrivatePage
 from bot.errors import FlowFailed
 from bot.flow import RunContext
-from bot.landmarks import LandmarkReading, read_fetched_pages, read_landmarks
+from bot.landmarks import LandmarkReading, PageToFetch, read_fetched_pages, read_landmarks
 from bot.site_check import Inspection
 
 from .common import sacoche_site
@@ -48,7 +48,7 @@ class SacocheInspector:
             site.open_admin_page(query, login, password)
             readings += read_landmarks(site.page, expected)
         # The others asked for all at once by that page, and read without being shown.
-        fetched_pages = read_fetched_pages(site.page, [(site.url(f"page={query}"), expected)
+        fetched_pages = read_fetched_pages(site.page, [PageToFetch(site.url(f"page={query}"), expected)
                                                        for query, expected in to_read], probes=(LOGIN_FORM,))
         for fetched in fetched_pages:
             if fetched.status >= 500:
