@@ -160,11 +160,12 @@ BATCH_PRESENCE = """pairs => pairs.map(([css, script]) => {
 # (its external scripts are not loaded, nothing is requested, the frame cannot navigate the
 # page); EXTRACT, a function of the parsed page, read from each. One JSON string comes back:
 # Playwright would otherwise check a large answer field by field.
-FETCHED_PAGES = """async ([pages, probes]) => {
+FETCHED_PAGES = """async ([pages, probes, timeoutMs]) => {
   const extract = EXTRACT;
   const docs = await Promise.all(pages.map(async ({url, form}) => {
-    const answer = await fetch(url, form === null ? {credentials: 'same-origin'}
-      : {method: 'POST', body: new URLSearchParams(form), credentials: 'same-origin'});
+    const signal = AbortSignal.timeout(timeoutMs);   // a server that never answers ends the wait
+    const answer = await fetch(url, form === null ? {credentials: 'same-origin', signal}
+      : {method: 'POST', body: new URLSearchParams(form), credentials: 'same-origin', signal});
     return {status: answer.status, doc: new DOMParser().parseFromString(await answer.text(), 'text/html')};
   }));
   return JSON.stringify(docs.map(({status, doc}, index) => {
@@ -211,11 +212,13 @@ class FetchedPage:
     extracted: object = None
 
 
-def read_fetched_pages(page: Page, wanted, probes=(), extract: str = "doc => null") -> list[FetchedPage]:
+def read_fetched_pages(page: Page, wanted, probes=(), extract: str = "doc => null",
+                       timeout_ms: int = 30000) -> list[FetchedPage]:
     """Each PageToFetch of `wanted`, asked for by the page on screen, all at once, and read
     without being shown (see FETCHED_PAGES): for pages whose landmarks are selectors and
     scripts, this reads them at the cost of the requests alone. `extract`: a JavaScript function
-    of the parsed page, whose JSON result each FetchedPage carries. Roles and labels need a page
+    of the parsed page, whose JSON result each FetchedPage carries. A page not come within
+    `timeout_ms` raises Playwright's Error (as a navigation would). Roles and labels need a page
     on screen (Playwright's own engine): such landmarks are refused here."""
     for request in wanted:
         if any(mark.css is None and mark.script is None for mark in request.expected.landmarks):
@@ -223,7 +226,7 @@ def read_fetched_pages(page: Page, wanted, probes=(), extract: str = "doc => nul
     answers = json.loads(page.evaluate(FETCHED_PAGES.replace("EXTRACT", extract), [
         [{"url": request.url, "form": request.form,
           "marks": [[mark.css, mark.script] for mark in request.expected.landmarks]} for request in wanted],
-        list(probes)]))
+        list(probes), timeout_ms]))
     return [FetchedPage(request.url, answer["status"],
                         [LandmarkReading(request.expected.site, request.expected.page, mark, bool(flag))
                          for mark, flag in zip(request.expected.landmarks, answer["present"])],

@@ -49,3 +49,15 @@ def test_a_list_answer_without_the_list_is_a_passing_failure(page: Page, sims, f
     with pytest.raises(FlowFailed) as failed:
         lists.rows("administrateur_eleve", DEMO.sacoche_admin_login, Secret(DEMO.sacoche_admin_password))
     assert failed.value.transient and "administrateur_eleve" in failed.value.message
+
+
+def test_a_list_that_never_comes_ends_the_wait_as_a_passing_failure(page: Page, sims):
+    """SACoche slower than the navigation timeout to answer a list: the reading gives up then
+    (a page read without being shown has no timeout of its own), as a passing fault."""
+    log_in(page, sims.sacoche_url)
+    post_json(sims.sacoche_url + "_sim/faults",
+              {"delay": [{"page": "administrateur_eleve", "method": "POST", "form": {"f_groupes": "d2"}, "seconds": 3}]})
+    lists = UserListPage(SacocheSite(page, sims.sacoche_url, "123", page_timeout_ms=1000))
+    with pytest.raises(FlowFailed) as failed:
+        lists.rows("administrateur_eleve", DEMO.sacoche_admin_login, Secret(DEMO.sacoche_admin_password))
+    assert failed.value.transient and "lecture interrompue" in failed.value.message

@@ -13,7 +13,8 @@ def early_login_form(ctx: RunContext) -> EarlyLoginForm:
 
 def sacoche_site(ctx: RunContext) -> SacocheSite:
     """The school's SACoche on the run's page; one early login form per run (ctx.once)."""
-    return SacocheSite(ctx.page, ctx.site_url("sacoche"), ctx.school_id, early_form=ctx.once(early_login_form))
+    return SacocheSite(ctx.page, ctx.site_url("sacoche"), ctx.school_id, early_form=ctx.once(early_login_form),
+                       page_timeout_ms=ctx.config.browser.navigation_timeout_ms)
 
 
 class SacocheFlow(Flow):

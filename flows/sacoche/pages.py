@@ -105,11 +105,13 @@ HEADER = css("#deconnecter", "lien de déconnexion #deconnecter (en-tête des pa
 class SacocheSite:
     """The SACoche of one school: login, navigation, and the identified layout."""
 
-    def __init__(self, page: Page, base_url: str, base: str, early_form: "EarlyLoginForm | None" = None):
+    def __init__(self, page: Page, base_url: str, base: str, early_form: "EarlyLoginForm | None" = None,
+                 page_timeout_ms: int = 30000):
         self.page = page
         self.base_url = base_url
         self.base = base
         self.early_form = early_form
+        self.page_timeout_ms = page_timeout_ms   # for pages the bot asks for without showing them
         self._version: str | None = None
 
     @property
@@ -673,7 +675,8 @@ class UserListPage(AdminPage):
                                 (FORMER_LIST_FORMS if former else LIST_FORMS).get(page_name))
                     for page_name, former in wanted]
         try:
-            answers = read_fetched_pages(self.page, requests, probes=(LOGGED_IN,), extract=TABLE_ROWS)
+            answers = read_fetched_pages(self.page, requests, probes=(LOGGED_IN,), extract=TABLE_ROWS,
+                                         timeout_ms=self.site.page_timeout_ms)
         except PlaywrightError as exc:   # the page went away meanwhile (the session's own logout)
             raise FlowFailed(f"SACoche, listes {', '.join(page for page, _ in wanted)} : lecture interrompue "
                              f"({str(exc).splitlines()[0]})", transient=True) from None

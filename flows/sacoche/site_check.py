@@ -49,7 +49,8 @@ class SacocheInspector:
             readings += read_landmarks(site.page, expected)
         # The others asked for all at once by that page, and read without being shown.
         fetched_pages = read_fetched_pages(site.page, [PageToFetch(site.url(f"page={query}"), expected)
-                                                       for query, expected in to_read], probes=(LOGIN_FORM,))
+                                                       for query, expected in to_read], probes=(LOGIN_FORM,),
+                                           timeout_ms=site.page_timeout_ms)
         for fetched in fetched_pages:
             if fetched.status >= 500:
                 raise FlowFailed(f"SACoche, {fetched.url} : erreur du serveur (HTTP {fetched.status})", transient=True)
