@@ -208,7 +208,7 @@ def one_school(students: int, tmp: Path, env: dict) -> float:
     from sim.demo import DEMO_SCHOOL, demo_overrides
     from sim.ent.seed import DEMO_ENT_ADMIN, demo_password
     from sim.seed import sso_check_logins
-    from sim.server import Simulators
+    from sim.server import Simulators, busy_seconds
 
     data = datagen.generate_school(datagen.SchoolSpec(uai=DEMO_SCHOOL.uai, year=year(), students=students,
                                                       teachers=max(8, students // 16), seed=7, support_staff=True))
@@ -234,7 +234,7 @@ def one_school(students: int, tmp: Path, env: dict) -> float:
         total_served = 0.0
         shots = 0
         for name, start, duration in flow_windows(report):
-            served = sum(t.seconds_between(start, start + duration) for t in timers)
+            served = busy_seconds([interval for t in timers for interval in t.intervals_between(start, start + duration)])
             total_served += served
             print(f"   {name:26} {duration:7.2f}s {served:8.2f}s {duration / served if served else 0:8.2f}")
         shots = sum(1 for flow in report["flows"] if flow.get("screenshot"))

@@ -41,10 +41,26 @@ class TimedApp:
                 self.requests += 1
                 self.intervals.append((wall, wall + spent))
 
-    def seconds_between(self, start: float, end: float) -> float:
-        """Server time spent on requests that started between `start` and `end` (time.time())."""
+    def intervals_between(self, start: float, end: float) -> list[tuple[float, float]]:
+        """(start, end) of the requests that started between `start` and `end` (time.time())."""
         with self._lock:
-            return sum(b - a for a, b in self.intervals if start <= a < end)
+            return [(a, b) for a, b in self.intervals if start <= a < end]
+
+    def seconds_between(self, start: float, end: float) -> float:
+        """Server time of the requests that started between `start` and `end`: see busy_seconds."""
+        return busy_seconds(self.intervals_between(start, end))
+
+
+def busy_seconds(intervals) -> float:
+    """How long at least one request was being served: requests served at the same time (a
+    page's files, lists asked for at once, two simulators) count once, so that a bot asking for
+    more at a time does not make the servers look busier than they were."""
+    busy, reach = 0.0, float("-inf")
+    for start, end in sorted(intervals):
+        if end > reach:
+            busy += end - max(start, reach)
+            reach = end
+    return busy
 
 
 class ServedApp:

@@ -92,3 +92,12 @@ def test_a_server_that_goes_away_comes_back_on_the_same_port(sims):
     while status_of(sims.sacoche_url + "index.php?page=public_accueil") == "ConnectionRefusedError":
         assert time.monotonic() < deadline, "the simulator never came back"
     assert get_json(sims.sacoche_url + "_sim/faults")["hits"][0]["kind"] == "go_away"
+
+
+def test_server_time_counts_requests_served_at_once_once():
+    """The benchmarks' server time: what overlaps (a page's files, lists asked for together,
+    both simulators) counts once, so that asking more at a time cannot flatter the bot."""
+    from sim.server import busy_seconds
+    assert busy_seconds([(0.0, 2.0), (1.0, 3.0), (5.0, 6.0)]) == 4.0
+    assert busy_seconds([(0.0, 5.0), (1.0, 2.0)]) == 5.0
+    assert busy_seconds([(3.0, 4.0), (0.0, 1.0)]) == 2.0 and busy_seconds([]) == 0.0
