@@ -4,7 +4,7 @@ from __future__ import annotations
 
 # release (as the public page shows it) → when and against what it was checked
 VERIFIED = {
-    "2017-09-19": "vérifiée le 2026-12-02 (instantané public AGPL, école neuve : onboarding complet)",
+    "2017-09-19": "vérifiée le 2026-12-06 (instantané public AGPL, école neuve : onboarding complet, homonymes départagés)",
 }
 
 
