@@ -232,8 +232,11 @@ def chains(tmp_path_factory) -> dict:
     """The reference run and the six fault kinds, three at a time: each has its own simulators,
     bot and browser, and spends most of its time waiting (SACoche's login delay, backoffs)."""
     jobs = [None, *KINDS]
+    # Folders made here, one thread: pytest makes the session's base folder on first use, and
+    # threads asking for it at once would each make one.
+    folders = {kind: tmp_path_factory.mktemp(kind or "reference") for kind in jobs}
     with ThreadPoolExecutor(max_workers=3) as pool:
-        done = pool.map(lambda kind: run_chain(kind, tmp_path_factory.mktemp(kind or "reference")), jobs)
+        done = pool.map(lambda kind: run_chain(kind, folders[kind]), jobs)
         return {chain.kind: chain for chain in done}
 
 
