@@ -328,6 +328,25 @@ class PageInsteadOfDownload(Exception):
         self.status, self.url = status, url
 
 
+def final_answer(request):
+    """The response that ends `request`'s redirects; None when it cannot be read (a redirect
+    Playwright does not follow, a tab gone with its request). Raises DownloadBroken when no
+    answer came at all (server gone, connection refused), at once rather than after the wait
+    for a download that will not start."""
+    while True:
+        try:
+            answer = request.response()
+        except PlaywrightError:
+            return None   # a tab opened for the file and closed once the download began
+        if answer is None:
+            raise DownloadBroken(request.failure or "aucune réponse du serveur")
+        if not 300 <= answer.status < 400:
+            return answer
+        if request.redirected_to is None:
+            return None
+        request = request.redirected_to
+
+
 def download_by_clicking(link, folder: Path, default_name: str) -> Path:
     """Click `link` (a Locator), wait for the download it starts, save it in `folder`.
     Raises DownloadBroken when the server answered an error or the browser says the transfer
@@ -335,10 +354,9 @@ def download_by_clicking(link, folder: Path, default_name: str) -> Path:
     than after the wait for a file that will never come."""
     page = link.page
 
-    def is_page_load(response) -> bool:
+    def is_page_load(request) -> bool:
         # The link may open a new tab first (target=_blank): any top-level load of the context.
-        request = response.request
-        if not request.is_navigation_request() or 300 <= response.status < 400:
+        if not request.is_navigation_request():
             return False
         try:
             return request.frame.parent_frame is None
@@ -347,9 +365,9 @@ def download_by_clicking(link, folder: Path, default_name: str) -> Path:
 
     with page.expect_download() as download_info:
         try:
-            with page.context.expect_event("response", is_page_load) as answer_info:
+            with page.context.expect_event("request", is_page_load) as request_info:
                 link.click()
-            answer = answer_info.value
+            answer = final_answer(request_info.value)
         except PlaywrightTimeout:
             answer = None   # a file made by a script, not by a page load: only the download tells
         if answer is not None:

@@ -45,10 +45,9 @@ WIZARD = {"sacoche-import-teachers": ("siecle_professeurs_directeurs_oui", "pers
           "sacoche-import-parents": ("siecle_parents_oui", "parent")}
 RECOVERED, WAITED, FAILED_CLEANLY = "rattrapé", "attendu", "échec propre (code 3), relance OK"
 ABSORBED = "absorbé par Chromium"
-# Downloads Chromium resumes or restarts by itself, and a request it sends again on its own: the
-# bot sees nothing to recover (what it saved is still checked).
-ABSORBED_BY_CHROMIUM = {("cut", "ent-accounts-export"), ("go_away", "ent-accounts-export"),
-                        *(("cut", flow) for flow in WIZARD)}
+# Downloads Chromium resumes by itself: the bot sees nothing to recover (what it saved is still
+# checked).
+ABSORBED_BY_CHROMIUM = {("cut", "ent-accounts-export"), *(("cut", flow) for flow in WIZARD)}
 MATRIX: dict[tuple[str, str], str] = {}     # (kind, flow) → outcome, printed by conftest
 
 
