@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the bot, its simulators and its tests need on a fresh Debian machine:
-# Chromium from Debian (Playwright cannot download its own browser here), ffmpeg for --video
-# (Debian's stands in for Playwright's own build), and the Python package with its test tools in
-# a virtual environment, .venv/ (Debian's own python3 refuses system-wide pip installs, PEP 668).
+# Chromium from Debian (Playwright cannot download its own browser here) with its headless shell,
+# ffmpeg for --video (Debian's stands in for Playwright's own build), and the Python package with
+# its test tools in a virtual environment, .venv/ (Debian's own python3 refuses system-wide pip installs, PEP 668).
 # Run it again at will: what is already there is kept.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +13,11 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "$@" >/dev/null
 }
 if ! command -v chromium >/dev/null 2>&1 && [ ! -x /usr/bin/chromium ]; then apt_install chromium; fi
+# The headless shell runs headless work on half the processor time; without it (a distribution
+# that lacks the package) the full Chromium does the same work, slower.
+if [ ! -x /usr/lib/chromium/chromium-headless-shell ]; then
+  apt_install chromium-headless-shell || echo "setup.sh : chromium-headless-shell non installé ; Chromium complet utilisé." >&2
+fi
 if ! command -v ffmpeg >/dev/null 2>&1; then apt_install --no-install-recommends ffmpeg; fi
 
 PYTHON="${PYTHON:-python3}"

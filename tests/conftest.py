@@ -25,7 +25,8 @@ DEMO = DEMO_SCHOOLS[0]
 
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
-    return {**browser_type_launch_args, "executable_path": str(find_browser(None)),
+    headless = browser_type_launch_args.get("headless", True)
+    return {**browser_type_launch_args, "executable_path": str(find_browser(None, headless=headless)),
             "args": LAUNCH_FLAGS}
 
 

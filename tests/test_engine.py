@@ -44,6 +44,22 @@ def test_find_browser_prefers_the_configured_path(tmp_path):
     assert found.is_file()
 
 
+def test_a_headless_run_takes_the_headless_shell_when_installed_and_a_headed_one_never(tmp_path, monkeypatch):
+    shell = tmp_path / "chromium-headless-shell"
+    monkeypatch.setattr("bot.browser.SYSTEM_HEADLESS_SHELL", shell)
+    assert find_browser(None, headless=True) == find_browser(None)   # not installed: the usual browser
+    shell.write_text("#!/bin/sh\n")
+    shell.chmod(0o644)
+    assert find_browser(None, headless=True) != shell                # there but not runnable
+    shell.chmod(0o755)
+    assert find_browser(None, headless=True) == shell
+    assert find_browser(None, headless=False) != shell               # a window needs the full browser
+    configured = tmp_path / "my-chromium"
+    configured.write_text("#!/bin/sh\n")
+    configured.chmod(0o755)
+    assert find_browser(configured, headless=True) == configured     # the config always wins
+
+
 def test_retry_waits_what_the_site_asks_and_gives_up(monkeypatch):
     waits = []
     monkeypatch.setattr("bot.retry.time.sleep", waits.append)

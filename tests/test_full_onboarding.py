@@ -14,6 +14,7 @@ from pathlib import Path
 
 from conftest import (DEMO, REPO, choose_college_levels, command_line, descendants, ent_state, otp_command, post_json,
                       sim_state)
+from bot.browser import SYSTEM_CHROMIUM
 from sim import datagen
 from sim.arena.app import DEMO_ARENA
 from sim.ent.seed import DEMO_ENT_ADMIN, demo_password
@@ -122,6 +123,25 @@ def test_a_run_broken_in_the_students_wizard_resumes_without_duplicates(sims, sc
     wanted = {s.eleve_id: sorted(s.groups) for s in data.students if s.division and not s.date_sortie}
     assert Counter(u["sconet_id"] for u in students) == Counter(list(wanted))    # no duplicate, none missing
     assert {u["sconet_id"]: u["groupes"] for u in students} == wanted           # and the memberships are there
+
+
+def test_the_full_chromium_that_headed_runs_take_gets_every_file_too(sims, school):
+    # Headless runs take Chromium's headless shell; a headed one takes the full browser, whose
+    # downloads differ: a tab opened for a file closes itself, an error page reloads itself.
+    school.config_data.setdefault("browser", {})["executable"] = str(SYSTEM_CHROMIUM)
+    school.write_config()
+    post_json(sims.ent_url + "_sim/faults", {"go_away": [{"path": "/admin/comptes/extraction", "seconds": 1,
+                                                          "times": 1, "label": "export"}]})
+    report = onboard(school, "--only", "ent-accounts-export,sacoche-auth-mode,sacoche-class-levels,"
+                                       "sacoche-import-teachers")
+    assert statuses(report) == {"ent-accounts-export": "unchanged", "sacoche-auth-mode": "done",
+                                "sacoche-class-levels": "done", "sacoche-import-teachers": "done"}
+    export = report["flows"][0]
+    assert "nouvel essai" in " ".join(export["details"]["notes"])   # the server was away: tried again
+    # The new teachers' logins file, saved from the tab SACoche opens for it, is the server's own.
+    server_files = {path.name: path.read_bytes() for path in (sims.state_dir / "login-mdp").glob("*.csv")}
+    saved = {path.name: path.read_bytes() for path in Path(report["run_dir"]).rglob("identifiants_*.csv")}
+    assert len(saved) == 1 and saved.items() <= server_files.items()
 
 
 def test_only_and_from_do_what_they_say(sims, school):
