@@ -109,8 +109,13 @@ class ProcessWatch:
             waiting += tree.get(pid, [])
         for pid in below:
             try:
-                kind = self._descendants[pid][0] if pid in self._descendants else \
-                    process_kind(Path(f"/proc/{pid}/cmdline").read_bytes())
+                if pid in self._descendants:
+                    kind = self._descendants[pid][0]
+                else:
+                    command_line = Path(f"/proc/{pid}/cmdline").read_bytes()
+                    if not command_line:
+                        continue   # caught between fork and exec: its kind is known next time
+                    kind = process_kind(command_line)
                 self._descendants[pid] = (kind, self._cpu(pid))
             except (OSError, ValueError):
                 continue
