@@ -46,10 +46,6 @@ class TimedApp:
         with self._lock:
             return [(a, b) for a, b in self.intervals if start <= a < end]
 
-    def seconds_between(self, start: float, end: float) -> float:
-        """Server time of the requests that started between `start` and `end`: see busy_seconds."""
-        return busy_seconds(self.intervals_between(start, end))
-
 
 def busy_seconds(intervals) -> float:
     """How long at least one request was being served: requests served at the same time (a
