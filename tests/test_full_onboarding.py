@@ -12,8 +12,8 @@ from collections import Counter
 from datetime import date
 from pathlib import Path
 
-from conftest import (DEMO, REPO, choose_college_levels, command_line, descendants, ent_state, otp_command, post_json,
-                      sim_state)
+from conftest import (DEMO, REPO, choose_college_levels, command_line, descendants, ent_state, get_json, otp_command,
+                      post_json, sim_state)
 from bot.browser import SYSTEM_CHROMIUM
 from sim import datagen
 from sim.arena.app import DEMO_ARENA
@@ -138,6 +138,9 @@ def test_the_full_chromium_that_headed_runs_take_gets_every_file_too(sims, schoo
                                 "sacoche-class-levels": "done", "sacoche-import-teachers": "done"}
     export = report["flows"][0]
     assert "nouvel essai" in " ".join(export["details"]["notes"])   # the server was away: tried again
+    assert [hit["kind"] for hit in get_json(sims.ent_url + "_sim/faults")["hits"]] == ["go_away"]
+    state = sim_state(sims)["schools"]["123"]
+    assert report["counts"]["teachers_users_added"] == len(users(state, {"ENS", "DIR", "EDU", "DOC"})) > 0
     # The new teachers' logins file, saved from the tab SACoche opens for it, is the server's own.
     server_files = {path.name: path.read_bytes() for path in (sims.state_dir / "login-mdp").glob("*.csv")}
     saved = {path.name: path.read_bytes() for path in Path(report["run_dir"]).rglob("identifiants_*.csv")}
