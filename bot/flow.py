@@ -164,8 +164,10 @@ class Flow:
         """Once the browser is up and before the run's first step, and again after each step that
         went well while this one is still to come (an earlier step may have made it possible):
         start what a site makes the bot wait for (never a write), so that the wait passes while
-        earlier steps work. Called several times: doing it once is up to the flow. A failure
-        here is ignored: the step then does it all itself."""
+        earlier steps work. Called several times: doing it once is up to the flow. Steps that
+        share one warm-up (the same method: one site's) have it called once, for the first of
+        them still to come, so it warms up a site, not a step. A failure here is ignored: the
+        step then does it all itself."""
 
     def forecast(self, ctx: RunContext) -> list[str]:
         """Once the browser is up and before the run's first step: what this flow expects to do,

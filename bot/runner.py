@@ -215,7 +215,14 @@ def _run_in(run_dir: Path, journal: Journal, config: BotConfig, school_id: str, 
 
 
 def _warm_up(ctx: RunContext, coming: Sequence[Flow]) -> None:
+    done = set()
     for flow in coming:
+        # One call per distinct warm-up (the steps of one site share theirs): each call may be
+        # a round trip to the browser, and the later steps would only repeat the first's.
+        warm_up = getattr(type(flow), "warm_up", None)
+        if warm_up in done:
+            continue
+        done.add(warm_up)
         try:
             flow.warm_up(ctx)
         except (BotError, PlaywrightError):

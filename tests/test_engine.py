@@ -112,3 +112,33 @@ def test_a_zip_fingerprint_is_its_members_not_its_timestamps(tmp_path):
     broken = tmp_path / "broken.zip"
     broken.write_bytes(first.read_bytes()[:30])
     assert fingerprint({"file": broken}) != fingerprint({"file": first})
+
+
+def test_steps_sharing_a_warm_up_have_it_called_once_for_the_first_of_them():
+    from bot.flow import Flow
+    from bot.runner import _warm_up
+
+    calls = []
+
+    class OneSite(Flow):
+        def warm_up(self, ctx):
+            calls.append(self.name)
+
+    class OtherSite(Flow):
+        def warm_up(self, ctx):
+            calls.append(self.name)
+
+    class Failing(Flow):
+        def warm_up(self, ctx):
+            calls.append(self.name)
+            raise Refused("ignored: the step does it all itself")
+
+    def step(kind, name):
+        flow = kind()
+        flow.name = name
+        return flow
+
+    coming = [step(Failing, "f"), step(OneSite, "a1"), step(OtherSite, "b1"), step(OneSite, "a2"),
+              step(Flow, "plain"), step(OtherSite, "b2")]
+    _warm_up(ctx=None, coming=coming)
+    assert calls == ["f", "a1", "b1"]
