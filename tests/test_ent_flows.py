@@ -237,3 +237,27 @@ def test_former_namesakes_are_predicted_an_ambiguous_homonym_is_left_and_a_wrong
     assert flagged["counts"]["prediction_differences"] == 1 and len(notes) == 1
     assert f"{student['nom']} {student['prenom']}" in notes[0] and "prévu refusé (homonymes)" in notes[0]
     assert flagged["counts"]["homonyms_resolved"] == 0
+
+
+def test_the_link_configuration_is_reopened_at_its_address_or_else_through_the_menus(sims, page):
+    from bot.secrets import Secret
+    from flows.ent.families import ent_families
+
+    family = ent_families()["esup_montpellier"]
+    site = family.site(page, sims.ent_url, family.labels())
+    site.log_in(DEMO_ENT_ADMIN[0], Secret(DEMO_ENT_ADMIN[1]))
+    address = site.open_link_configuration()
+    assert "SACoche" in site.page_text()
+    page_loads = []
+    page.on("request", lambda request: request.is_navigation_request() and page_loads.append(request.url))
+
+    site.reopen_link_configuration(address)
+    assert page_loads == [address] and page.url == address
+
+    # An address that does not give the configuration back (another application's, a page
+    # gone), or one off the ENT: the menus are followed, and the same configuration shows.
+    for elsewhere in (sims.ent_url + "admin/applications/999999", "http://127.0.0.1:9/admin"):
+        page_loads.clear()
+        site.reopen_link_configuration(elsewhere)
+        assert page.url == address and len(page_loads) >= 3 and page_loads[-1] == address
+        site.require("app_links")

@@ -34,20 +34,20 @@ class EntSacocheLink(EntFlow):
     def run_on_ent(self, ctx: RunContext) -> Outcome:
         ctx.step("Applications externes, page de « SACoche », configuration du lien")
         site = ent_admin_site(ctx)
-        site.open_link_configuration()
+        address = site.open_link_configuration()
         before = bases_shown(site.page_text())
         if before and set(before) == {ctx.school_id}:
             return Outcome(Status.UNCHANGED, f"Le lien « SACoche » pointe déjà sur base={ctx.school_id} "
                                       f"({len(before)} structure(s)) : rien à changer.",
-                           details={"bases_before": before})
+                           details={"bases_before": before}, data=address)
         ctx.step(f"tout sélectionner, Modifier un ensemble de liens, base={ctx.school_id}, Valider, Enregistrer")
         status = site.configure_base(ctx.school_id)
         return Outcome(Status.DONE, f"Lien « SACoche » configuré avec base={ctx.school_id} ({status}).",
-                       details={"bases_before": before, "ent_status": status})
+                       details={"bases_before": before, "ent_status": status}, data=address)
 
     def verify_on_ent(self, ctx: RunContext, outcome: Outcome) -> dict:
         site = ent_admin_site(ctx)
-        site.open_link_configuration()   # reopened: what the ENT stored, not what was typed
+        site.reopen_link_configuration(outcome.data)   # reopened: what the ENT stored, not what was typed
         text = site.page_text()
         shown = bases_shown(text)
         if not shown or set(shown) != {ctx.school_id}:

@@ -172,13 +172,29 @@ class EsupSite:
             raise FlowFailed(f"« {words['export']} » a ouvert {page} ({page.url})", transient=True) from None
 
     # External application link ---------------------------------------------------------------------
-    def open_link_configuration(self) -> None:
+    def open_link_configuration(self) -> str:
+        """Through the menus; returns the address the configuration opened at."""
         words = self.labels["external_apps"]
         self._open_apps_page()
         self.require("apps")
         self.control(words["configure"].format(app=words["app"])).click()
         self.check_arrival(f"configuration du lien « {words['app']} »")
         self.require("app_links")
+        return self.page.url
+
+    def reopen_link_configuration(self, address: str | None) -> None:
+        """The configuration again, as the ENT stored it: at the address it opened at before
+        (one page load instead of four), else, when that address does not give it back (an
+        address valid once, a page that needs its form), through the menus."""
+        if address and address.startswith(self.base_url):
+            try:
+                self.page.goto(address)
+                self.check_arrival("configuration du lien, rouverte à son adresse")
+                if all(reading.present for reading in read_landmarks(self.page, self.landmarks("app_links"))):
+                    return
+            except (FlowFailed, PlaywrightError):
+                pass   # the menus below say what is wrong, if anything is
+        self.open_link_configuration()
 
     def configure_base(self, base: str) -> str:
         """Select every structure, give them the base number, validate, save; returns the
