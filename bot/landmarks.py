@@ -139,10 +139,12 @@ def read_landmarks(page: Page, expected: PageLandmarks, wait_first: bool = True)
                 pass   # reported below as missing, with the others
     # Selectors and scripts in one round trip; roles and labels need Playwright's own engine.
     batched = [landmark for landmark in expected.landmarks if landmark.css is not None or landmark.script is not None]
-    try:
-        found = page.evaluate(BATCH_PRESENCE, [[landmark.css, landmark.script] for landmark in batched])
-    except PlaywrightError:
-        found = [False] * len(batched)
+    found = []
+    if batched:   # a page of roles and labels only needs no such round trip
+        try:
+            found = page.evaluate(BATCH_PRESENCE, [[landmark.css, landmark.script] for landmark in batched])
+        except PlaywrightError:
+            found = [False] * len(batched)
     present = {id(landmark): bool(flag) for landmark, flag in zip(batched, found)}
     return [LandmarkReading(expected.site, expected.page, landmark,
                             present[id(landmark)] if id(landmark) in present else landmark.present(page))

@@ -146,9 +146,10 @@ class SacocheSite:
     def open_admin_page(self, page_name: str, login: str, password: Secret) -> None:
         """Open `index.php?page=…`, logging in first if the session is absent or lost."""
         self._goto(page_name)
-        if not self.is_identified():
-            self.log_in(login, password)
-            self._goto(page_name)
+        if self.is_identified():
+            return
+        self.log_in(login, password)
+        self._goto(page_name)
         if not self.is_identified():
             raise FlowFailed(f"SACoche, page {page_name} : la session ouverte à l'instant n'est pas reconnue "
                              "(retour au formulaire de connexion)", transient=True)
