@@ -7,8 +7,8 @@ class), on each account's own "Modifier" dialog; the rest is left to a person, w
 from __future__ import annotations
 
 import dataclasses
-from concurrent.futures import ThreadPoolExecutor
 import json
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from bot.errors import FlowFailed, Refused, VerificationMismatch
@@ -22,7 +22,7 @@ from .common import SacocheFlow, sacoche_site
 from .connectors import find_connector
 from .ent_matching import (KINDS, Account, NameNeighbours, Prediction, Settlement, Verdict, differences, predict,
                            reported_rows, settle_homonyms)
-from .pages import IdentifierImportPage, UserEditDialog, UserListPage, is_transient
+from .pages import AjaxFeedback, IdentifierImportPage, UserEditDialog, UserListPage, is_transient
 from .site_check import ENT_IDS
 
 HOMONYMS = "Homonymes à traiter à la main (le robot n'a pas pu les départager)"
@@ -127,7 +127,7 @@ class SacocheEntIds(SacocheFlow):
         ctx.say(f"    prévision : {describe_prediction(prediction)}")
         with ThreadPoolExecutor(max_workers=1) as beside:
             # Python's own work on the prediction (its file, the nearest names of the lines
-            # SACoche will not know) is done while SACoche applies the file: seconds each at
+            # SACoche will not know) is done while SACoche applies the file: about a second at
             # 2,000 students, spent waiting otherwise. Nothing here touches the browser.
             written = beside.submit(write_prediction, ctx.artifact_path("identifiants_ent_prevision.json"), prediction)
             unknown = beside.submit(unknown_items, prediction, accounts)
@@ -186,7 +186,7 @@ class SacocheEntIds(SacocheFlow):
                        data={"set": report.set_rows, "resolved": resolved})
 
     @staticmethod
-    def _send(ctx: RunContext, page: "IdentifierImportPage", option: str, path: Path) -> "AjaxFeedback":
+    def _send(ctx: RunContext, page: IdentifierImportPage, option: str, path: Path) -> AjaxFeedback:
         if not page.is_open():   # the accounts were read from this page, without leaving it
             page.open(ctx.login("sacoche"), ctx.password("sacoche"))
         ctx.step(f"envoi de {path.name} (appliqué aussitôt par SACoche)", target=page.page.locator("button#import_ent"))
