@@ -247,17 +247,22 @@ def test_former_namesakes_are_predicted_an_ambiguous_homonym_is_left_and_a_wrong
 def test_the_link_configuration_is_reopened_at_its_address_or_else_through_the_menus(sims, page):
     from bot.secrets import Secret
     from flows.ent.families import ent_families
+    from flows.ent.sacoche_link import bases_shown
 
     family = ent_families()["esup_montpellier"]
     site = family.site(page, sims.ent_url, family.labels())
     site.log_in(DEMO_ENT_ADMIN[0], Secret(DEMO_ENT_ADMIN[1]))
     address = site.open_link_configuration()
-    assert "SACoche" in site.page_text()
+    site.configure_base("123")
+    stored = sorted(link["value"] for link in next(app for app in ent_state(sims)["apps"]
+                                                    if app["kind"] == "sacoche")["links"])
+    assert stored and set(stored) == {"123"}
     page_loads = []
     page.on("request", lambda request: request.is_navigation_request() and page_loads.append(request.url))
 
     site.reopen_link_configuration(address)
     assert page_loads == [address] and page.url == address
+    assert sorted(bases_shown(site.page_text())) == stored      # what the ENT stored, read back
 
     # An address that does not give the configuration back (another application's, a page
     # gone), or one off the ENT: the menus are followed, and the same configuration shows.
@@ -265,4 +270,4 @@ def test_the_link_configuration_is_reopened_at_its_address_or_else_through_the_m
         page_loads.clear()
         site.reopen_link_configuration(elsewhere)
         assert page.url == address and len(page_loads) >= 3 and page_loads[-1] == address
-        site.require("app_links")
+        assert sorted(bases_shown(site.page_text())) == stored

@@ -190,9 +190,9 @@ class EsupSite:
             try:
                 self.page.goto(address)
                 self.check_arrival("configuration du lien, rouverte à son adresse")
-                if all(reading.present for reading in read_landmarks(self.page, self.landmarks("app_links"))):
-                    return
-            except (FlowFailed, PlaywrightError):
+                self.require("app_links")
+                return
+            except (FlowFailed, PlaywrightError):   # SiteChanged included: not the page it was
                 pass   # the menus below say what is wrong, if anything is
         self.open_link_configuration()
 
