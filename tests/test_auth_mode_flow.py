@@ -33,6 +33,15 @@ def test_sets_the_ent_mode_and_verifies_it(sims, bot_with_password):
     assert (run_dir / "01-sacoche-auth-mode.png").stat().st_size > 0
 
 
+def test_a_run_on_sacoche_alone_logs_in_once_without_being_refused_as_too_early(sims, bot_with_password):
+    # No ENT step to work on while SACoche's 2-second delay runs: the bot waits out what is
+    # left of it instead of sending the login early (a refusal would start the delay again).
+    result = bot_with_password("run", "sacoche-auth-mode", "--school", "123", "--json")
+    assert result.code == 0, result.stderr
+    assert sim_state(sims)["logins"] == {"normal": 1}
+    assert school_params(sims)["connexion_mode"] == "cas"
+
+
 def test_rerun_changes_nothing_and_says_so(sims, bot_with_password):
     first = bot_with_password("run", "sacoche-auth-mode", "--school", "123", "--json")
     assert first.code == 0, first.stderr

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
@@ -31,6 +32,9 @@ def is_transient(message: str) -> bool:
 
 # SACoche's anti brute-force answer; the delay (2 s, +1 per failure) is in the message.
 PLEASE_WAIT = re.compile(r"Sécurité : patienter (\d+)s")
+# SACoche refuses a login sent less than this after its login page was shown (anti brute
+# force), and a refusal starts the wait again.
+LOGIN_DELAY_S = 2
 
 
 @dataclass
@@ -116,6 +120,7 @@ class SacocheSite:
         self.early_form = early_form
         self.page_timeout_ms = page_timeout_ms   # for pages the bot asks for without showing them
         self._version: str | None = None
+        self.form_shown_at: float | None = None   # when open_login_form showed it (time.monotonic())
 
     @property
     def version(self) -> str | None:
@@ -171,10 +176,11 @@ class SacocheSite:
         # The password is typed in a private context (never traced nor filmed); the session
         # cookie then carries over to this page's context. A form opened early (EarlyLoginForm)
         # has already waited out SACoche's delay.
+        shown_at = self.early_form.shown_at if self.early_form else None
         early = self.early_form.take() if self.early_form else None
         if early is not None:
             try:
-                SacocheSite(early.page, self.base_url, self.base)._submit_login(login, password)
+                SacocheSite(early.page, self.base_url, self.base)._submit_login(login, password, shown_at)
                 early.hand_over()
                 return
             except (FlowFailed, PlaywrightError):
@@ -188,7 +194,7 @@ class SacocheSite:
                 here.open_login_form()
             finally:
                 self._saw_version(here.version)
-            here._submit_login(login, password)
+            here._submit_login(login, password, here.form_shown_at)
             private.hand_over()
         finally:
             private.close()
@@ -198,6 +204,7 @@ class SacocheSite:
         # `mode=normal` shows the SACoche form even once the school uses an ENT (the ENT radio
         # would otherwise be pre-checked and the password fields hidden).
         self.page.goto(self.url(f"base={self.base}&mode=normal"))
+        self.form_shown_at = time.monotonic()   # SACoche's delay started when it served the page
         version = self.page.locator(VERSION_CSS)
         self._saw_version(version.first.inner_text().strip() if version.count() else None)
         # The form itself arrives by AJAX after the page (the first landmark is waited for).
@@ -210,13 +217,18 @@ class SacocheSite:
         self._saw_version(version.first.inner_text().strip() if version.count() else None)
         return read_landmarks(self.page, LOGIN_PAGE)
 
-    def _submit_login(self, login: str, password: Secret) -> None:
+    def _submit_login(self, login: str, password: Secret, shown_at: float | None) -> None:
+        """`shown_at`: when the form's page was shown (time.monotonic()), if known."""
         normal_mode = self.page.locator("#f_mode_normal")
         if normal_mode.count() and not normal_mode.is_checked():
             normal_mode.check()
         self.page.locator("#f_login").fill(login)
         self.page.locator("#f_password").fill(password.reveal())
         try:
+            if shown_at is not None:
+                # What is left of SACoche's delay is waited out (as the retry of a site that
+                # said when), rather than learnt from a refusal that would start it again.
+                with_retries(lambda: _not_before(shown_at + LOGIN_DELAY_S), attempts=2)
             # Re-submit the same form: reloading the page would restart SACoche's delay.
             with_retries(lambda: self._submit_credentials(login), attempts=3)
         except RetryAfter as refusal:
@@ -241,6 +253,12 @@ class SacocheSite:
                          f"compte {login}) : {message}", transient=is_transient(message))
 
 
+def _not_before(deadline: float) -> None:
+    left = deadline - time.monotonic()
+    if left > 0:
+        raise RetryAfter(left, f"SACoche n'accepte une connexion que {LOGIN_DELAY_S} s après l'affichage de son formulaire")
+
+
 class EarlyLoginForm:
     """SACoche refuses a login sent less than 2 s after its form was shown (anti brute force;
     too early, and the wait starts again). So the form is opened, in a private page, before the
@@ -251,6 +269,7 @@ class EarlyLoginForm:
         self._private: PrivatePage | None = None
         self._opened = False
         self.version: str | None = None   # the release its page showed
+        self.shown_at: float | None = None   # when its page was shown (time.monotonic())
 
     def open(self, site: SacocheSite) -> None:
         """Open the form, once per run: a login after that (a lost session) opens its own."""
@@ -266,7 +285,7 @@ class EarlyLoginForm:
             except BaseException:
                 private.close()
                 raise
-            self._private = private
+            self._private, self.shown_at = private, here.form_shown_at
 
     def take(self) -> PrivatePage | None:
         private, self._private = self._private, None
