@@ -4,13 +4,17 @@ and the simulators serve from this process.
 
 1. one school of `--students` students, every flow of the guide: per flow, the bot's time, the
    simulators' server time for the requests made during that flow, and their ratio; the bot
-   process's peak RSS (its VmHWM, read while it runs);
+   process's peak RSS (its VmHWM, read while it runs), and with its browser (peak PSS);
 2. a batch: one school alone, then `--schools` N schools with `--parallel N` (SACoche flows,
-   `--batch-students` each), and how the batch compares with one school.
+   `--batch-students` each), and how the batch compares with one school; `--parallel 2,N` runs
+   the batch once per level given (fresh schools each time), to see how many at a time a
+   machine's cores can take; `--alone 3` takes the median of three lone schools as the
+   reference.
 
 The last line is `ratio bot/server: X.XX` for the run of part 1.
 
     python benchmarks/bench_onboarding.py [--students 60] [--schools 3] [--batch-students 60]
+                                          [--parallel 2,3] [--alone 3]
 
 Figures only: nothing here passes or fails on a duration.
 """
@@ -60,10 +64,13 @@ class ProcessWatch:
     so the last reading is the peak, give or take its last 50 ms), its own CPU time (its
     threads, not its children); every 250 ms, the CPU time of each process below it, by kind
     (last reading of each: a process's last 250 ms may be missed; the walk through /proc costs
-    this process, which serves the simulators, little). Where a run spends the machine."""
+    this process, which serves the simulators, little); every second, the memory of the bot and
+    every process below it, as the sum of their proportional set sizes (PSS: a page shared by
+    several of Chromium's processes counts once in all), whose highest reading is kept. Where a
+    run spends the machine."""
 
     def __init__(self, pid: int):
-        self.pid, self.kib, self.own_cpu_s = pid, 0, 0.0
+        self.pid, self.kib, self.own_cpu_s, self.tree_pss_kib = pid, 0, 0.0, 0
         self._descendants: dict[int, tuple[str, float]] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._watch, daemon=True)
@@ -97,10 +104,22 @@ class ProcessWatch:
                 return
             ticks += 1
             if ticks % 5 == 1:
-                self._read_descendants()
+                below = self._read_descendants()
+                if ticks % 20 == 1:
+                    self.tree_pss_kib = max(self.tree_pss_kib, sum(map(self._pss_kib, [self.pid, *below])))
             self._stop.wait(0.05)
 
-    def _read_descendants(self) -> None:
+    @staticmethod
+    def _pss_kib(pid: int) -> int:
+        try:
+            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+        except (OSError, ValueError):
+            pass   # gone meanwhile
+        return 0
+
+    def _read_descendants(self) -> list[int]:
         tree, below = self._children(), []
         waiting = list(tree.get(self.pid, []))
         while waiting:
@@ -119,6 +138,7 @@ class ProcessWatch:
                 self._descendants[pid] = (kind, self._cpu(pid))
             except (OSError, ValueError):
                 continue
+        return below
 
     def stop(self) -> float:
         self._stop.set()
@@ -139,6 +159,7 @@ class CliRun:
     report: dict
     wall_s: float
     peak_rss_mb: float
+    tree_pss_mb: float        # the bot and its browsers together (see ProcessWatch)
     # CPU seconds. The machine's (/proc/stat) counts everything: Chromium's processes are not
     # all reaped through the bot, so the bot's children's rusage would miss them.
     machine_busy_s: float
@@ -182,7 +203,8 @@ def run_cli(args: list[str], config: Path, env: dict) -> CliRun:
     if bot.returncode != 0:
         raise SystemExit(f"python -m bot {' '.join(args)} : code {bot.returncode}\n{err[-2000:]}")
     served = (after_self.ru_utime - before_self.ru_utime) + (after_self.ru_stime - before_self.ru_stime)
-    return CliRun(json.loads(out), wall, rss, busy_after - busy_before, watch.own_cpu_s, served, watch.cpu_by_kind())
+    return CliRun(json.loads(out), wall, rss, watch.tree_pss_kib / 1024, busy_after - busy_before, watch.own_cpu_s,
+                  served, watch.cpu_by_kind())
 
 
 def environment(tmp: Path) -> dict:
@@ -245,13 +267,15 @@ def one_school(students: int, tmp: Path, env: dict) -> float:
         shots = sum(1 for flow in report["flows"] if flow.get("screenshot"))
         print(f"   total : robot {wall:.1f} s de bout en bout (lancement compris), serveurs simulés {total_served:.1f} s")
         print(f"   captures d'écran : {shots}/{len(report['flows'])} étapes")
-        print(f"   mémoire du processus du robot (pic RSS) : {rss:.0f} Mo")
+        print(f"   mémoire du processus du robot (pic RSS) : {rss:.0f} Mo ; avec son navigateur (pic PSS) : "
+              f"{run.tree_pss_mb:.0f} Mo")
         print(f"   {run.cpu_line()}")
         print(f"   {run.processes_line()}")
         return wall / total_served if total_served else 0.0
 
 
-def batch(schools: int, students: int, tmp: Path, env: dict) -> None:
+def batch(schools: int, students: int, tmp: Path, env: dict, levels: list[int] | None = None,
+          alone_runs: int = 1) -> None:
     from bot.secrets import set_password
     from sim import datagen
     from sim.server import Simulators
@@ -260,8 +284,10 @@ def batch(schools: int, students: int, tmp: Path, env: dict) -> None:
         overrides = {"sites": {"sacoche": {"url": sims.sacoche_url}, "ent": {"url": sims.ent_url}},
                      "paths": {"recordings_dir": str(tmp / "rec-batch"), "state_dir": str(tmp / "state-batch")},
                      "schools": {}}
+        levels = levels or [schools]
         ids = []
-        for number in range(schools + 1):   # one alone, then the others together, all fresh
+        # Fresh schools: the lone runs, then one batch per level.
+        for number in range(alone_runs + schools * len(levels)):
             base = 200 + number
             digits = f"{341300 + number:07d}"
             uai = digits + UAI_LETTERS[int(digits) % 23]
@@ -278,17 +304,36 @@ def batch(schools: int, students: int, tmp: Path, env: dict) -> None:
             ids.append(str(base))
         config = write_config(tmp / "batch.yaml", overrides)
         only = ["--only", ",".join(SACOCHE_FLOWS)]
-        alone = run_cli(["full-onboarding", "--school", ids[0], *only], config, env)
-        many_args = ["full-onboarding", *[arg for school in ids[1:] for arg in ("--school", school)],
-                     "--parallel", str(schools), *only]
-        many = run_cli(many_args, config, env)
+        lone_runs = [run_cli(["full-onboarding", "--school", school, *only], config, env) for school in ids[:alone_runs]]
+        # The median lone run: one sample alone swung the batch's ratio by a third.
+        alone = sorted(lone_runs, key=lambda run: run.wall_s)[len(lone_runs) // 2]
+        batches = []
+        for index, level in enumerate(levels):
+            chosen = ids[alone_runs + index * schools: alone_runs + (index + 1) * schools]
+            many_args = ["full-onboarding", *[arg for school in chosen for arg in ("--school", school)],
+                         "--parallel", str(level), *only]
+            batches.append((level, run_cli(many_args, config, env)))
     print(f"2. Lot de {schools} écoles de {students} élèves (mode, niveaux, imports), comme la ligne de commande :")
-    print(f"   une école seule : {alone.wall_s:.1f} s ({alone.report['status']})")
-    print(f"   {schools} écoles, --parallel {schools} : {many.wall_s:.1f} s — {many.wall_s / alone.wall_s:.2f} fois le "
-          f"temps d'une école, pour {schools} fois plus de travail (pic RSS du robot {many.peak_rss_mb:.0f} Mo)")
-    for label, run in (("une école", alone), (f"{schools} écoles", many)):
+    walls = ", ".join(f"{run.wall_s:.1f}" for run in lone_runs)
+    print(f"   une école seule : {alone.wall_s:.1f} s ({alone.report['status']})"
+          + (f", médiane de {len(lone_runs)} écoles ({walls} s)" if len(lone_runs) > 1 else ""))
+    for level, many in batches:
+        print(f"   {schools} écoles, --parallel {level} : {many.wall_s:.1f} s — {many.wall_s / alone.wall_s:.2f} fois le "
+              f"temps d'une école, pour {schools} fois plus de travail (pic RSS du robot {many.peak_rss_mb:.0f} Mo, "
+              f"avec ses navigateurs {many.tree_pss_mb:.0f} Mo)")
+    for label, run in (("une école", alone), *((f"{schools} écoles, --parallel {level}", many) for level, many in batches)):
         print(f"   {label}, {run.cpu_line()}")
         print(f"   {label}, {run.processes_line()}")
+
+
+def parallel_levels(text: str) -> list[int]:
+    try:
+        levels = [int(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"« {text} » : des nombres séparés par des virgules, par exemple 2,10") from None
+    if not levels or min(levels) < 1:
+        raise argparse.ArgumentTypeError(f"« {text} » : chaque valeur doit être au moins 1")
+    return levels
 
 
 def main() -> int:
@@ -296,13 +341,17 @@ def main() -> int:
     parser.add_argument("--students", type=int, default=60, help="élèves de l'école de la partie 1 (défaut : 60)")
     parser.add_argument("--schools", type=int, default=3, help="écoles du lot de la partie 2 (défaut : 3)")
     parser.add_argument("--batch-students", type=int, default=60, help="élèves de chaque école du lot (défaut : 60)")
+    parser.add_argument("--parallel", type=parallel_levels, default=None,
+                        help="valeur(s) de --parallel pour le lot, séparées par des virgules (défaut : le nombre d'écoles)")
+    parser.add_argument("--alone", type=int, default=1, choices=range(1, 10), metavar="N",
+                        help="écoles passées seules avant le lot, dont la médiane sert de référence (défaut : 1)")
     parser.add_argument("--no-batch", action="store_true", help="sans la partie 2")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         env = environment(Path(tmp))
         ratio = one_school(args.students, Path(tmp), env)
         if not args.no_batch:
-            batch(args.schools, args.batch_students, Path(tmp), env)
+            batch(args.schools, args.batch_students, Path(tmp), env, args.parallel, args.alone)
     print(f"ratio bot/server: {ratio:.2f}")
     return 0
 
