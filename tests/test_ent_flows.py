@@ -118,7 +118,7 @@ def test_export_then_ids_then_link_then_sso(sims, onboarded):
     assert "personnel" in agent["Cause probable"]
     report = json.loads((Path(bot.tmp_path / "recordings").glob("123/*/identifiants_ent_rapport.json").__next__()).read_text())
     assert report["counts"]["homonyms_resolved"] == 4
-    # The prediction, written while SACoche applied the file, says what SACoche then did.
+    # The prediction, written before the file was sent, says what SACoche then did.
     forecast = json.loads(next(Path(bot.tmp_path / "recordings").glob("123/*/identifiants_ent_prevision.json")).read_text())
     assert (forecast["counts"]["homonyms"], forecast["counts"]["unknown_in_sacoche"]) == (
         counts["homonyms"], counts["ent_only_accounts"])
