@@ -4,10 +4,11 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import tempfile
 import threading
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
@@ -29,6 +30,21 @@ LAUNCH_FLAGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+# A headed run is watched by a person: Chromium's own words in French (Debian's chromium-l10n),
+# no "unsupported flag" bar for --no-sandbox, and the window as large as the screen it opens on.
+HEADED_FLAGS = ["--lang=fr-FR", "--test-type", "--start-maximized"]
+# Preferences of the headed browser's profile (every context of the run inherits them): no
+# downloads bubble over the page after each export, no offer to translate a French page.
+HEADED_PREFERENCES = {
+    "download_bubble": {"partial_view_enabled": False},
+    "download": {"prompt_for_download": False},
+    "translate": {"enabled": False},
+    "intl": {"accept_languages": "fr-FR,fr"},
+}
+NO_DISPLAY = ("L'option --headed montre le navigateur à l'écran, mais cette session n'a pas d'affichage "
+              "graphique (variable DISPLAY absente ou serveur X injoignable). Lancez sans --headed (le "
+              "navigateur travaille alors sans fenêtre), ou dans un écran virtuel : « xvfb-run -a -s "
+              "'-screen 0 1366x768x24' python -m bot … --headed ». Rien n'a été fait sur les sites.")
 
 
 def _runnable(path: Path) -> bool:
@@ -105,8 +121,13 @@ class BrowserSession:
 
     def __init__(self, options: BrowserConfig, downloads_dir: Path, headed: bool = False,
                  slow_mo_ms: int | None = None, trace: bool = False, video_dir: Path | None = None,
-                 accepted_certificates: list[str] | None = None, trace_screenshots: bool = True):
+                 accepted_certificates: list[str] | None = None, trace_screenshots: bool = True,
+                 prepare_context: Callable[[BrowserContext], None] | None = None):
         self.options = options
+        # Called on every context the session opens (the recorded one, private logins, other
+        # people's browsers): the headed banner must be in each of them.
+        self.prepare_context = prepare_context
+        self._profile_dir: Path | None = None
         # SPKI hashes of the self-signed certificates the config allows (bot/tls.py).
         self.accepted_certificates = list(accepted_certificates or [])
         self.downloads_dir = Path(downloads_dir)
@@ -127,14 +148,19 @@ class BrowserSession:
         self._playwright = sync_playwright().start()
         try:
             executable = find_browser(self.options.executable, self._playwright, headless=self.headless)
+            if not self.headless and not display_available():
+                raise Refused(NO_DISPLAY)
             try:
-                self.browser = self._playwright.chromium.launch(
-                    executable_path=str(executable), headless=self.headless,
-                    slow_mo=self.slow_mo_ms, args=LAUNCH_FLAGS + self._certificate_flags(),
-                    downloads_path=str(self.downloads_dir), timeout=self.options.launch_timeout_ms)
+                if self.headless:
+                    self.browser = self._playwright.chromium.launch(**self._launch_options(executable))
+                else:
+                    self.context = self._launch_headed(executable)
+                    self.browser = self.context.browser
             except PlaywrightError as exc:
                 # Before any click: a browser that exits, crashes or hangs at start is a local
                 # problem to fix, not a site fault.
+                if not self.headless and _display_refused(exc):
+                    raise Refused(NO_DISPLAY) from None
                 first = (str(exc).strip().splitlines() or [exc.__class__.__name__])[0]
                 raise Refused(f"Le navigateur « {executable} » ne démarre pas ({first[:200]}) : vérifiez "
                               "browser.executable, ou installez Chromium (apt-get install -y chromium). Rien n'a "
@@ -143,11 +169,14 @@ class BrowserSession:
                 _sessions[id(self.browser)] = self
             # Assertions that wait for a page state get the same patience as actions.
             expect.set_options(timeout=self.options.action_timeout_ms)
-            self.context = self._new_context(video=True)
+            if self.context is None:
+                self.context = self._new_context(video=True)
+            else:
+                self._prepare(self.context)
             if self.trace:
                 self.context.tracing.start(screenshots=self.trace_screenshots, snapshots=True, sources=False)
             try:
-                self.page = self.context.new_page()
+                self.page = self.context.pages[0] if self.context.pages else self.context.new_page()
             except PlaywrightError as exc:
                 if self.video_dir and "ffmpeg" in str(exc):
                     raise Refused("La vidéo (--video) demande ffmpeg, absent de cette machine "
@@ -165,13 +194,38 @@ class BrowserSession:
             return []
         return ["--ignore-certificate-errors-spki-list=" + ",".join(self.accepted_certificates)]
 
-    def _new_context(self, video: bool = False) -> BrowserContext:
+    def _launch_options(self, executable: Path) -> dict:
+        flags = LAUNCH_FLAGS + self._certificate_flags() + ([] if self.headless else HEADED_FLAGS)
+        return {"executable_path": str(executable), "headless": self.headless, "slow_mo": self.slow_mo_ms,
+                "args": flags, "downloads_path": str(self.downloads_dir), "timeout": self.options.launch_timeout_ms}
+
+    def _context_options(self, video: bool = False) -> dict:
         extra = {"record_video_dir": str(self.video_dir)} if video and self.video_dir else {}
-        context = self.browser.new_context(
-            accept_downloads=True, locale="fr-FR", viewport={"width": 1280, "height": 900}, **extra)
+        # Headless, a fixed page size makes screenshots alike from run to run; headed, the window
+        # takes the screen it opens on, so nothing is cut on a 1366x768 laptop.
+        size = {"viewport": {"width": 1280, "height": 900}} if self.headless else {"no_viewport": True}
+        return {"accept_downloads": True, "locale": "fr-FR", **size, **extra}
+
+    def _launch_headed(self, executable: Path) -> BrowserContext:
+        """The headed browser: its own throw-away profile, whose preferences every context of the
+        run inherits; that profile's window is the run's recorded context."""
+        self._profile_dir = Path(tempfile.mkdtemp(prefix="sacoche-bot-profile-"))
+        (self._profile_dir / "Default").mkdir()
+        (self._profile_dir / "Default" / "Preferences").write_text(json.dumps(HEADED_PREFERENCES), encoding="utf-8")
+        # Chromium on Linux takes its own words' language from the environment.
+        french = {**os.environ, "LANGUAGE": "fr_FR:fr"}
+        return self._playwright.chromium.launch_persistent_context(
+            str(self._profile_dir), env=french, **self._launch_options(executable), **self._context_options(video=True))
+
+    def _prepare(self, context: BrowserContext) -> BrowserContext:
         context.set_default_timeout(self.options.action_timeout_ms)
         context.set_default_navigation_timeout(self.options.navigation_timeout_ms)
+        if self.prepare_context is not None:
+            self.prepare_context(context)
         return context
+
+    def _new_context(self, video: bool = False) -> BrowserContext:
+        return self._prepare(self.browser.new_context(**self._context_options(video)))
 
     def isolated_page(self) -> Page:
         """A page in a fresh context (no cookies): another person at another computer. It is
@@ -211,6 +265,20 @@ class BrowserSession:
         if self._playwright is not None:
             self._playwright.stop()
             self._playwright = None
+        if self._profile_dir is not None:
+            shutil.rmtree(self._profile_dir, ignore_errors=True)
+            self._profile_dir = None
+
+
+def display_available() -> bool:
+    """A headed browser needs a graphical display: X11 (DISPLAY) or Wayland."""
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def _display_refused(exc: PlaywrightError) -> bool:
+    """Chromium's own way of saying the display named by DISPLAY cannot be reached."""
+    text = str(exc)
+    return "Missing X server" in text or "cannot open display" in text.lower()
 
 
 # A whole-page screenshot stops at this height: a 3,000-parent list is 48,000 px tall, and

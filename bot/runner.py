@@ -105,7 +105,8 @@ def check_sites(config: BotConfig, school_id: str, flows: Sequence[Flow], option
             ctx.password(inspector.site)      # a missing secret is refused before any request
             inspector.preflight(ctx)
         with BrowserSession(config.browser, Path(scratch) / "downloads", headed=options.headed,
-                            slow_mo_ms=options.slow_mo_ms, accepted_certificates=accepted_certificates(config.sites)) as session:
+                            slow_mo_ms=options.slow_mo_ms, accepted_certificates=accepted_certificates(config.sites),
+                            prepare_context=console.attach) as session:
             ctx.page = session.page
             ctx.isolated_page = session.isolated_page
             return inspect_sites(ctx, inspectors, thorough=True)
@@ -161,10 +162,10 @@ def _run_in(run_dir: Path, journal: Journal, config: BotConfig, school_id: str, 
     video_dir = run_dir / "video" if options.video else None
     with BrowserSession(config.browser, run_dir / "downloads", headed=options.headed,
                         slow_mo_ms=options.slow_mo_ms, trace=options.tracing.records, video_dir=video_dir,
-                        accepted_certificates=accepted, trace_screenshots=options.tracing.films) as session:
+                        accepted_certificates=accepted, trace_screenshots=options.tracing.films,
+                        prepare_context=console.attach) as session:
         ctx.page = session.page
         ctx.isolated_page = session.isolated_page
-        console.attach(session.context)
         _warm_up(ctx, to_run)
         _forecast(ctx, to_run, run, console)
         checked_sites: set[str] = set()

@@ -132,6 +132,8 @@ def inspect_sites(ctx: RunContext, inspectors: Sequence[SiteInspector], thorough
     reports = []
     for inspector in inspectors:
         ctx.say(f"Vérification des pages de {inspector.title}…")
+        if ctx.console is not None:
+            ctx.console.stage(f"Vérification des pages de {inspector.title}, avant toute écriture")
         report = SiteReport(inspector.site, inspector.title)
         started = time.monotonic()
         for attempt in range(1, INSPECTION_ATTEMPTS + 1):

@@ -16,10 +16,10 @@ def test_banner_names_the_step_survives_navigation_and_outlines_the_target(page:
     page.goto(f"{sims.sacoche_url}?id=123")
     console.flow(4, 8, "SACoche : import des élèves (SIECLE)", page=page)
     banner = page.locator("#sacoche-bot-banner")
-    expect(banner).to_have_text("🤖 Étape 4/8 — SACoche : import des élèves (SIECLE)")
+    expect(banner).to_have_text("ROBOTÉtape 4/8 — SACoche : import des élèves (SIECLE)")
     console.step("étape 31 de l'assistant, sélection de toutes les classes", page=page,
                  target=page.locator("#f_submit"))
-    expect(banner).to_have_text("🤖 Étape 4/8 — SACoche : import des élèves (SIECLE) : "
+    expect(banner).to_have_text("ROBOTÉtape 4/8 — SACoche : import des élèves (SIECLE) : "
                                 "étape 31 de l'assistant, sélection de toutes les classes")
     assert "solid" in page.locator("#f_submit").evaluate("el => el.style.outline")
     expect(banner).to_have_css("pointer-events", "none")    # never in the way of a click
