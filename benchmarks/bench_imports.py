@@ -6,7 +6,6 @@ much the browser and the bot add to what the site itself costs).
 """
 from __future__ import annotations
 
-import argparse
 import sys
 import tempfile
 import time
@@ -19,6 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.config import load_config  # noqa: E402
 from bot.flow import Tracing  # noqa: E402
+from bot.frenchargs import FrenchParser  # noqa: E402
 from bot.runner import RunOptions, run_school  # noqa: E402
 from bot.secrets import set_password  # noqa: E402
 from flows import by_name  # noqa: E402
@@ -31,7 +31,7 @@ IMPORTS = ["sacoche-class-levels", "sacoche-import-teachers", "sacoche-import-st
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser()
+    parser = FrenchParser(description="Mesure les imports d'un grand établissement contre les simulateurs.")
     parser.add_argument("--students", type=int, default=2000)
     parser.add_argument("--teachers", type=int, default=120)
     args = parser.parse_args()

@@ -337,7 +337,8 @@ def parallel_levels(text: str) -> list[int]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description="Chiffres de l'intégration complète contre les simulateurs.")
+    from bot.frenchargs import FrenchParser
+    parser = FrenchParser(description="Chiffres de l'intégration complète contre les simulateurs.")
     parser.add_argument("--students", type=int, default=60, help="élèves de l'école de la partie 1 (défaut : 60)")
     parser.add_argument("--schools", type=int, default=3, help="écoles du lot de la partie 2 (défaut : 3)")
     parser.add_argument("--batch-students", type=int, default=60, help="élèves de chaque école du lot (défaut : 60)")

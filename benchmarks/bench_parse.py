@@ -7,7 +7,6 @@ its three exports, and prints the figures. Not a test: nothing is asserted.
 """
 from __future__ import annotations
 
-import argparse
 import sys
 import tempfile
 import time
@@ -18,6 +17,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.config import load_config  # noqa: E402
+from bot.frenchargs import FrenchParser  # noqa: E402
 from schoolfiles import check_school_files, school_year  # noqa: E402
 from sim.datagen import TRAPS, SchoolSpec, expected_counts, generate_school, write_school_files  # noqa: E402
 
@@ -25,7 +25,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description="Mesure la vérification des fichiers d'un grand établissement.")
+    parser = FrenchParser(description="Mesure la vérification des fichiers d'un grand établissement.")
     parser.add_argument("--students", type=int, default=2000)
     parser.add_argument("--teachers", type=int, default=120)
     args = parser.parse_args()

@@ -9,8 +9,17 @@ from .status import ExitStatus
 
 
 def _check_files(config, school, max_bytes):
+    from flows.sacoche.connectors import find_connector
     from schoolfiles import MAX_FILE_BYTES, check_school_files
-    return check_school_files(config, school, max_bytes=MAX_FILE_BYTES if max_bytes is None else max_bytes)
+    settings = config.school(school)
+    # The ENT's export is read with the layout of the school's connector, as the run reads it.
+    layout = find_connector(settings.ent_connector, settings.department).layout if settings.files.ent else None
+    summary = check_school_files(config, school, max_bytes=MAX_FILE_BYTES if max_bytes is None else max_bytes,
+                                 ent_layout=layout)
+    if layout is None and settings.files.ent is not None:
+        summary.warnings.append(f"le connecteur {settings.ent_connector} n'importe pas de fichier d'identifiants : "
+                                f"l'extraction de l'ENT (schools.{school}.files.ent) n'est pas utilisée, ni vérifiée")
+    return summary
 
 
 def _demo(options, want_json):
@@ -27,8 +36,8 @@ def _demo(options, want_json):
 
 
 def catalogue() -> Catalogue:
-    from flows import FLOWS
-    return Catalogue(flows=FLOWS, check_files=_check_files, demo=_demo)
+    from flows import ACCOUNTS, FLOWS
+    return Catalogue(flows=FLOWS, check_files=_check_files, demo=_demo, accounts=ACCOUNTS)
 
 
 def _stop(signum, frame):

@@ -16,6 +16,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from .config import BrowserConfig
 from .errors import Refused
+from .text import shorten
 
 SYSTEM_CHROMIUM = Path("/usr/bin/chromium")
 # Debian's package chromium-headless-shell: Chromium's old headless mode, with no browser window
@@ -162,7 +163,7 @@ class BrowserSession:
                 if not self.headless and _display_refused(exc):
                     raise Refused(NO_DISPLAY) from None
                 first = (str(exc).strip().splitlines() or [exc.__class__.__name__])[0]
-                raise Refused(f"Le navigateur « {executable} » ne démarre pas ({first[:200]}) : vérifiez "
+                raise Refused(f"Le navigateur « {executable} » ne démarre pas ({shorten(first, 200)}) : vérifiez "
                               "browser.executable, ou installez Chromium (apt-get install -y chromium). Rien n'a "
                               "été fait sur les sites.") from None
             with _sessions_lock:
@@ -308,7 +309,7 @@ def take_screenshot(page: Page, path: Path, whole_page: bool, timeout_ms: int) -
     except PlaywrightError as exc:
         closed = "closed" in str(exc).lower()
         raise ScreenshotMissing("la page était déjà fermée (navigateur arrêté ?)" if closed
-                                else f"le navigateur a refusé la capture ({str(exc).splitlines()[0][:120]})") from None
+                                else f"le navigateur a refusé la capture ({shorten(str(exc).splitlines()[0], 120)})") from None
     except OSError as exc:
         raise ScreenshotMissing(f"impossible d'écrire l'image sur ce poste ({exc.strerror or exc})") from None
 

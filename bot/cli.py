@@ -6,8 +6,8 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
-import re
 import sys
+from importlib import metadata
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -17,6 +17,7 @@ from . import report, secrets
 from .config import BotConfig, load_config
 from .errors import BotError, Refused
 from .flow import Flow, RunOptions, Tracing
+from .frenchargs import FrenchParser
 from .status import ExitStatus
 from .text import json_visible, visible
 
@@ -53,52 +54,34 @@ class Catalogue:
     # to_text() and to_json()
     check_files: Callable[[BotConfig, str, int | None], object]
     demo: Callable[[RunOptions, bool], int] | None = None   # (options, want_json) → exit code
+    # The sites whose passwords the bot keeps, each with whose account it is (French), for the
+    # help of `credentials` and `check-site`; the engine names none itself.
+    accounts: Mapping[str, str] = field(default_factory=dict)
 
     def by_name(self) -> dict[str, Flow]:
         return {flow.name: flow for flow in self.flows}
 
 
-ARGPARSE_FRENCH = [
-    (r"the following arguments are required: (.*)", r"arguments obligatoires manquants : \1"),
-    (r"argument (\S+): invalid choice: (.*?) \(choose from (.*)\)", r"argument \1 : choix invalide \2 (possibles : \3)"),
-    (r"argument (\S+): invalid int value: (.*)", r"argument \1 : nombre entier attendu, reçu \2"),
-    (r"argument (\S+): invalid float value: (.*)", r"argument \1 : nombre attendu, reçu \2"),
-    (r"unrecognized arguments: (.*)", r"arguments inconnus : \1"),
-    (r"argument (\S+): expected one argument", r"argument \1 : une valeur est attendue"),
-]
+PACKAGE = "sacoche-ent-bot"
 
 
-class FrenchHelpFormatter(argparse.HelpFormatter):
-    """argparse's frame in French: « utilisation : », « arguments : », « options : »."""
-
-    def add_usage(self, usage, actions, groups, prefix=None):
-        super().add_usage(usage, actions, groups, "utilisation : " if prefix is None else prefix)
-
-    def start_section(self, heading):
-        super().start_section(f"{heading} ")   # French puts a space before the colon
+def version_text() -> str:
+    try:
+        return f"{PACKAGE} {metadata.version(PACKAGE)}"
+    except metadata.PackageNotFoundError:
+        return f"{PACKAGE} (version inconnue : paquet non installé, lancé depuis ses sources)"
 
 
-class FrenchParser(argparse.ArgumentParser):
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("formatter_class", FrenchHelpFormatter)
-        kwargs["add_help"] = False
-        super().__init__(*args, **kwargs)
-        self._positionals.title = "arguments"
-        self._optionals.title = "options"
-        self.add_argument("-h", "--help", action="help", default=argparse.SUPPRESS,
-                          help="afficher cette aide et quitter")
-
-    def error(self, message: str):
-        for pattern, french in ARGPARSE_FRENCH:
-            message = re.sub(pattern, french, message)
-        self.print_usage(sys.stderr)
-        self.exit(ExitStatus.REFUSED, f"Erreur d'utilisation : {message}\n")
-
-
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(catalogue: Catalogue | None = None) -> argparse.ArgumentParser:
     parser = FrenchParser(prog="python -m bot",
                           description="Robot d'intégration d'un établissement dans SACoche avec l'ENT.")
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=FrenchParser)
+    parser.add_argument("--version", action="version", version=version_text(),
+                        help="afficher la version du robot et quitter")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMANDE",
+                                     title="commandes")
+    accounts = dict(catalogue.accounts) if catalogue else {}
+    sites = ", ".join(accounts)
+    accounts_help = "".join(f"{site} ({whose}), " for site, whose in accounts.items())
 
     def with_config(sub):
         sub.add_argument("--config", type=Path, default=None, metavar="FICHIER",
@@ -143,11 +126,16 @@ def build_parser() -> argparse.ArgumentParser:
     with_browser(full)
     full.set_defaults(handler=full_onboarding)
 
-    creds = commands.add_parser("credentials", help="gérer les mots de passe dans le trousseau")
-    creds.add_argument("action", choices=["set", "status", "delete"])
-    creds.add_argument("--school", required=True, metavar="N")
-    creds.add_argument("--site", required=True, metavar="sacoche|ent|sso:IDENTIFIANT",
-                       help="site du compte, ou sso:<identifiant ENT> pour un compte de vérification SSO")
+    creds = commands.add_parser("credentials", help="gérer les mots de passe dans le trousseau",
+                                description="Enregistrer, vérifier ou supprimer le mot de passe d'un compte de "
+                                            "l'école dans le trousseau de clés du système.")
+    creds.add_argument("action", choices=["set", "status", "delete"],
+                       help="set : enregistrer (lu sur l'entrée standard, ou demandé au clavier) ; status : dire "
+                            "d'où il serait lu, sans le montrer ; delete : le supprimer du trousseau")
+    creds.add_argument("--school", required=True, metavar="N", help="n° de base SACoche de l'école")
+    creds.add_argument("--site", required=True, metavar="SITE",
+                       help=f"le compte : {accounts_help}ou {secrets.SSO_PREFIX}<identifiant ENT> (un compte ENT de "
+                            "vérification SSO, listé sous schools.N.sso_check)")
     with_config(creds)
     creds.set_defaults(handler=credentials)
 
@@ -168,7 +156,8 @@ def build_parser() -> argparse.ArgumentParser:
                                help="visiter les sites d'une école sans rien y écrire, et vérifier que chaque page "
                                     "a les éléments dont le robot a besoin (code 4 sinon)")
     site.add_argument("--school", required=True, metavar="N", help="n° de base SACoche de l'école")
-    site.add_argument("--site", default=None, metavar="SITE", help="seulement ce site (sacoche, ent, arena)")
+    site.add_argument("--site", default=None, metavar="SITE",
+                      help=f"seulement ce site ({sites})" if sites else "seulement ce site")
     with_config(site)
     site.add_argument("--headed", action="store_true", help="montrer le navigateur")
     site.add_argument("--slow-mo", type=int, default=None, metavar="MS", help="ralentir chaque action de MS millisecondes")
@@ -185,7 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None, catalogue: Catalogue, env: Environment | None = None) -> int:
     env = env or Environment()
-    args = build_parser().parse_args(argv)
+    args = build_parser(catalogue).parse_args(argv)
     want_json = getattr(args, "json", False)
     try:
         return int(args.handler(args, catalogue, env))

@@ -11,15 +11,15 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence, TypeVar
 from playwright.sync_api import Page
 
 from .config import BotConfig, SchoolConfig
-from .results import Outcome
+from .results import Forecast, Outcome
 from .secrets import Secret, get_password
-from .status import Status
+from .status import Status, Work
 
 if TYPE_CHECKING:
     from .console import Console
     from .site_check import SiteInspector
 
-__all__ = ["Flow", "Outcome", "RunContext", "RunOptions", "Status", "Tracing"]
+__all__ = ["Flow", "Forecast", "Outcome", "RunContext", "RunOptions", "Status", "Tracing", "Work"]
 
 T = TypeVar("T")
 
@@ -78,11 +78,29 @@ class RunContext:
     console: "Console | None" = None
     persist: Callable[[], None] | None = None         # writes the journal now (set by the runner)
     shown_page: Page | None = None   # the page whose screenshot shows this step's result
+    no_page: str = ""                # why this step shows no page (French), when it opened none
     _computed: dict[tuple, Any] = field(default_factory=dict, repr=False)
 
     def show(self, page: Page) -> None:
         """Let the report's screenshot of this step be `page` (e.g. another browser context's)."""
         self.shown_page = page
+
+    def show_no_page(self, why: str) -> None:
+        """This step did its work without any page (nothing was needed): the report shows no
+        screenshot, and says why (French), rather than a blank window."""
+        self.no_page = why
+
+    def start_step(self) -> None:
+        self.shown_page, self.no_page = None, ""
+
+    def page_to_show(self) -> tuple[Page | None, str]:
+        """The page whose screenshot shows this step's result, or None and why there is none."""
+        if self.no_page:
+            return None, self.no_page
+        page = self.shown_page or self.page
+        if page is None or page.url == "about:blank":
+            return None, "aucune page n'a été ouverte par cette étape"
+        return page, ""
 
     def once(self, compute: Callable[..., T], *args: Any) -> T:
         """`compute(self, *args)`, worked out once per run (a file read, a plan made from it)
@@ -142,9 +160,11 @@ class Flow:
     # run's pre-check visits those of its steps only (check-site visits every page). A flow
     # with an inspector and no entry here gets all of that site's pages checked.
     site_pages: dict[str, tuple[str, ...]] = {}
-    # French labels of the keys this flow puts in its outcome, for the reports:
-    # {"counts": {key: label}, "details": {key: label}}. Lists a person must go through are
-    # given in details["by_hand"] = [{"label": …, "items": […]}].
+    # What it does on the sites, to word its status (« vérifié » for a read-only check).
+    work: Work = Work.WRITES
+    # French labels of the keys this flow puts in its outcome, for the reports: the only place a
+    # flow words them (parts counts, details, inputs, data_keyed: see bot.labels). Lists a person
+    # must go through are given in details["by_hand"] = [{"label": …, "items": […]}].
     report_labels: dict = {}
 
     def needed_sites(self, ctx: RunContext) -> tuple[str, ...]:
@@ -169,10 +189,11 @@ class Flow:
         them still to come, so it warms up a site, not a step. A failure here is ignored: the
         step then does it all itself."""
 
-    def forecast(self, ctx: RunContext) -> list[str]:
+    def forecast(self, ctx: RunContext) -> list[str] | Forecast:
         """Once the browser is up and before the run's first step: what this flow expects to do,
         worked out by reading the sites without writing anything (French lines, shown to the
-        operator and in the report). Empty when it has nothing to foresee."""
+        operator and in the report; a Forecast adds the figures behind them). Empty when it has
+        nothing to foresee."""
         return []
 
     def run(self, ctx: RunContext) -> Outcome:

@@ -11,6 +11,7 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Locator, Page
 
 from .errors import FlowFailed
+from .text import de
 
 # How long a page may take to show its first landmark (content a script brings after the load).
 # A bound on a wait for a state, not a pause: a page that has it goes on at once.
@@ -104,7 +105,7 @@ class SiteChanged(FlowFailed):
                  hints: list[str] | None = None):
         seen = f" (version vue : {version})" if version else ""
         noun = "élément introuvable" if len(missing) == 1 else "éléments introuvables"
-        super().__init__(f"La page « {page} » de {site} a changé : {noun} : {', '.join(missing)}{seen}. Le robot "
+        super().__init__(f"La page « {page} » {de(site)} a changé : {noun} : {', '.join(missing)}{seen}. Le robot "
                          "n'a rien fait sur cette page.", transient=False)
         self.site, self.page, self.missing, self.version = site, page, list(missing), version
         self.hints = list(hints or [])

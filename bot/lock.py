@@ -1,7 +1,9 @@
 """One run per school at a time: an OS file lock under the state folder, held for the whole run.
 Two runs on one school would both create its accounts (every parent twice); the second one is
 refused before anything starts, with the first one named. The OS releases the lock of a process
-that died, so a lock file left behind is simply taken over (and said so)."""
+that died, so a lock file left behind is simply taken over (and said so). A run that ends removes
+its lock file while it still holds the lock; so a run that locked a file since removed tries again
+on the file now at that path (else two runs could each hold a lock on a different file)."""
 from __future__ import annotations
 
 import fcntl
@@ -12,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 
 from .errors import Refused
+from .text import shorten
 
 
 class SchoolLock:
@@ -22,36 +25,50 @@ class SchoolLock:
         self.taken_over: dict | None = None   # what a dead run had left in the lock file
 
     def acquire(self) -> "SchoolLock":
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            handle = open(self.path, "a+", encoding="utf-8")
-        except OSError as exc:
-            raise Refused(f"Verrou de l'école {self.school_id} impossible à créer ({self.path} : "
-                          f"{exc.strerror or exc}) : vérifiez paths.state_dir.") from None
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = _read(handle)
-            handle.close()
-            raise Refused(f"Une autre exécution du bot travaille déjà sur l'école {self.school_id} "
-                          f"({_describe(holder)}) : attendez qu'elle finisse, ou arrêtez-la, puis relancez. "
-                          "Deux exécutions à la fois créeraient les comptes en double.") from None
+        for _ in range(ATTEMPTS):
+            handle = self._open()
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = _read(handle)
+                handle.close()
+                raise Refused(f"Une autre exécution du bot travaille déjà sur l'école {self.school_id} "
+                              f"({_describe(holder)}) : attendez qu'elle finisse, ou arrêtez-la, puis relancez. "
+                              "Deux exécutions à la fois créeraient les comptes en double.") from None
+            if _is_at_path(handle, self.path):
+                break
+            handle.close()   # removed by the run that held it, between our open and our lock
+        else:
+            raise Refused(f"Verrou de l'école {self.school_id} impossible à prendre ({self.path} sans cesse "
+                          "remplacé) : une autre exécution démarre et s'arrête en boucle ; relancez.")
         previous = _read(handle)
         if previous.get("pid"):
             self.taken_over = previous     # its process is gone: the OS freed the lock
         handle.seek(0)
         handle.truncate()
         handle.write(json.dumps({"pid": os.getpid(), "started": datetime.now().isoformat(timespec="seconds"),
-                                 "command": " ".join(sys.argv)[:300]}))
+                                 "command": shorten(" ".join(sys.argv), 300)}))
         handle.flush()
         self._handle = handle
         return self
+
+    def _open(self):
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            return open(self.path, "a+", encoding="utf-8")
+        except OSError as exc:
+            raise Refused(f"Verrou de l'école {self.school_id} impossible à créer ({self.path} : "
+                          f"{exc.strerror or exc}) : vérifiez paths.state_dir.") from None
 
     def release(self) -> None:
         if self._handle is not None:
             try:
                 self._handle.seek(0)
                 self._handle.truncate()
+                # Removed while still held, and only if the path is still this file: no other run
+                # can hold a lock on it now, and one that opened it meanwhile will see it gone.
+                if _is_at_path(self._handle, self.path):
+                    self.path.unlink()
             except OSError:
                 pass
             fcntl.flock(self._handle, fcntl.LOCK_UN)
@@ -69,6 +86,18 @@ class SchoolLock:
             return None
         return (f"Verrou laissé par une exécution interrompue ({_describe(self.taken_over)}), processus disparu : "
                 "repris.")
+
+
+ATTEMPTS = 20
+
+
+def _is_at_path(handle, path: Path) -> bool:
+    """Whether `path` still names the file `handle` has open."""
+    try:
+        here, there = os.fstat(handle.fileno()), os.stat(path)
+    except OSError:
+        return False
+    return (here.st_dev, here.st_ino) == (there.st_dev, there.st_ino)
 
 
 def _read(handle) -> dict:

@@ -8,7 +8,7 @@ from pathlib import Path
 from .results import RunReport
 from .secrets import redact
 from .status import FALLBACK_ADVICE, Status
-from .text import json_visible, visible
+from .text import json_visible, shorten, visible
 
 
 def as_dict(run: RunReport) -> dict:
@@ -46,7 +46,7 @@ def to_text(run: RunReport) -> str:
     total = duration_text(run.duration_s)
     lines = [f"École {run.school} : {run.status.run_label}" + (f" (durée totale {total})" if total else "")]
     for f in run.flows:
-        lines.append(f"  - {f.name} : {f.status.label} ({f.duration_s:.1f} s) — {f.summary}")
+        lines.append(f"  - {f.name} : {f.status_label} ({duration_text(f.duration_s)}) — {f.summary}")
     manual = by_hand(run)
     if manual:
         lines.append("À faire à la main :")
@@ -84,7 +84,7 @@ def summary_table(outcomes) -> str:
     for o in outcomes:
         if o.run is None:
             lines.append(f"{o.school:>8}  {o.status.run_label if o.refused else Status.FAILED.label:<24} {'-':>8}  "
-                         f"{(o.refused or o.failed)[:70]}")
+                         f"{shorten(o.refused or o.failed, 70)}")
             continue
         done = sum(1 for f in o.run.flows if f.status.finished)
         html = Path(o.run.run_dir) / "report.html"

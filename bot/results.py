@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .status import WORST_FIRST, ExitStatus, Status
+from .status import WORST_FIRST, ExitStatus, Status, Work
 
 
 @dataclass
@@ -21,11 +21,22 @@ class Outcome:
     details: dict[str, Any] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
     data: Any = None
+    work: Work | None = None   # what it did this time, when not what the flow usually does (Flow.work)
 
     def __post_init__(self):
         self.status = Status(self.status)
         if self.status not in (Status.DONE, Status.UNCHANGED):
             raise ValueError(f"a flow's outcome is done or unchanged, not {self.status}")
+
+
+class Forecast(list):
+    """What Flow.forecast may return: its French lines (a list of them, as before), and the
+    figures behind them, {key: number}, worded by the flow's details labels, for the report's
+    « Prévisions » box."""
+
+    def __init__(self, lines=(), figures: dict[str, int] | None = None):
+        super().__init__(lines)
+        self.figures = dict(figures or {})
 
 
 class InputFile(BaseModel):
@@ -35,6 +46,8 @@ class InputFile(BaseModel):
     copied: str = ""          # its copy, relative to the run folder ("" when it could not be copied)
     sha256: str = ""
     size: int = 0
+    produced: bool = False    # made by a step of this run (a download): already in the run folder
+    used_by: list[str] = Field(default_factory=list)   # the titles of the steps that read it
 
 
 class FlowResult(BaseModel):
@@ -50,11 +63,17 @@ class FlowResult(BaseModel):
     screenshot: str | None = None
     screenshot_missing: str = ""   # why there is no screenshot, in French
     started_at: str = ""           # ISO time, to the millisecond (benchmarks line the servers' time up with it)
-    labels: dict[str, dict[str, str]] = Field(default_factory=dict, exclude=True)   # the flow's French labels
+    labels: dict[str, Any] = Field(default_factory=dict, exclude=True)   # the flow's report_labels (bot.labels)
+    work: Work | None = None       # what the step does, to word its status
 
     @property
     def shown_title(self) -> str:
         return self.title or self.name or "étape sans nom"
+
+    @property
+    def status_label(self) -> str:
+        """Its status as a person reads it, by what the step does (« téléchargé et vérifié »)."""
+        return self.status.worded(self.work)
 
 
 class RunReport(BaseModel):
@@ -71,7 +90,7 @@ class RunReport(BaseModel):
     forecasts: list[dict[str, Any]] = Field(default_factory=list)
     # Each site's pages, checked before any write: see bot.site_check.SiteReport.as_dict.
     sites: list[dict[str, Any]] = Field(default_factory=list)
-    extra_labels: dict[str, dict[str, str]] = Field(default_factory=dict)   # labels read back from a report.json
+    extra_labels: dict[str, dict[str, Any]] = Field(default_factory=dict)   # labels read back from an older report.json
     given_status: Status | None = None                 # the status a report.json says, when read back
 
     @property
@@ -100,12 +119,18 @@ class RunReport(BaseModel):
 
     @property
     def labels(self) -> dict[str, dict[str, str]]:
-        """The flows' French labels of their keys (the engine knows none of them)."""
+        """All the flows' labels of their counts and details in one table, as report.json gave
+        them before each step carried its own (two steps' same key: the later one's word)."""
         merged: dict[str, dict[str, str]] = {part: dict(self.extra_labels.get(part, {})) for part in ("counts", "details")}
         for result in self.flows:
             for part in merged:
-                merged[part].update(result.labels.get(part, {}))
+                merged[part].update({key: label for key, label in (result.labels.get(part) or {}).items()
+                                     if label is not None})
         return merged
+
+    def labels_of(self, flow: FlowResult) -> dict[str, Any]:
+        """One step's own labels; a step read back from an older report.json has only the merged ones."""
+        return flow.labels or self.extra_labels
 
     @property
     def duration_s(self) -> float | None:
@@ -126,11 +151,13 @@ class RunReport(BaseModel):
             "finished_at": self.finished_at,
             "duration_s": self.duration_s,
             "status": self.status.value,
+            "status_label": self.status.run_label,
             **({"message": self.message} if self.message else {}),
-            "flows": [{"name": f.name, "title": f.title, "status": f.status.value, "duration_s": f.duration_s,
+            "flows": [{"name": f.name, "title": f.title, "status": f.status.value, "status_label": f.status_label,
+                       **({"work": f.work.value} if f.work else {}), "duration_s": f.duration_s,
                        "details": {"summary": f.summary, **f.details}, "counts": f.counts, "screenshot": f.screenshot,
                        **({"screenshot_missing": f.screenshot_missing} if f.screenshot_missing else {}),
-                       "started_at": f.started_at}
+                       "started_at": f.started_at, **({"labels": f.labels} if f.labels else {})}
                       for f in self.flows],
             "counts": self.counts,
             "labels": self.labels,
@@ -151,7 +178,9 @@ class RunReport(BaseModel):
                                     duration_s=float(flow.get("duration_s") or 0.0), details=details,
                                     counts=dict(flow.get("counts") or {}), screenshot=flow.get("screenshot"),
                                     screenshot_missing=str(flow.get("screenshot_missing") or ""),
-                                    started_at=str(flow.get("started_at") or "")))
+                                    started_at=str(flow.get("started_at") or ""),
+                                    labels=dict(flow.get("labels") or {}),
+                                    work=Work(flow["work"]) if flow.get("work") in set(Work) else None))
         status = data.get("status")
         return cls(school=str(data.get("school") or ""), run_dir=Path(str(data.get("run_dir") or ".")),
                    title=str(data.get("title") or ""), flows=flows, started_at=str(data.get("started_at") or ""),

@@ -23,17 +23,19 @@ from .config import BotConfig
 from .errors import BotError, FlowFailed, Refused, SiteNotReady, VerificationMismatch
 from .console import Console
 from .flow import Flow, RunContext, RunOptions
-from .inputs import copy_inputs
+from .inputs import INPUTS_DIR, copy_inputs
+from .labels import date_fr, skipped_summary
 from .journal import Journal, fingerprint
 from .landmarks import SiteChanged
 from .site_check import (RECHECK_AFTER, SiteReport, checked_lately, distinct_inspectors, inspect_sites, note_check_passed,
                          pages_used, summary)
 from .results import FlowResult, RunReport
-from .status import ExitStatus, Status
+from .status import ExitStatus, Status, Work
 from .lock import SchoolLock
 from .retry import wait_before_retry
 from .tls import accepted_certificates
-from .secrets import redact, take_environment_passwords
+from .secrets import redact, require_passwords, take_environment_passwords
+from .text import de
 
 @dataclass
 class Attempt:
@@ -43,6 +45,7 @@ class Attempt:
     details: dict = field(default_factory=dict)
     counts: dict = field(default_factory=dict)
     transient: bool = False   # a passing fault: the flow may be run again from its start
+    work: Work | None = None   # what the step did this time (Outcome.work), when not its usual
 
 
 MIB = 1024 * 1024
@@ -79,9 +82,9 @@ def new_run_dir(config: BotConfig, school_id: str) -> Path:
 
 
 def preflight(ctx: RunContext, flows: Sequence[Flow]) -> None:
-    """Everything that can refuse the run without a browser: secrets first, then inputs."""
-    for site in dict.fromkeys(site for flow in flows for site in flow.needed_sites(ctx)):
-        ctx.password(site)
+    """Everything that can refuse the run without a browser: secrets first (every missing one
+    at once), then inputs."""
+    require_passwords(ctx.config, ctx.school_id, [site for flow in flows for site in flow.needed_sites(ctx)])
     for flow in flows:
         flow.preflight(ctx)
 
@@ -101,8 +104,9 @@ def check_sites(config: BotConfig, school_id: str, flows: Sequence[Flow], option
         if not inspectors:
             known = ", ".join(inspector.site for inspector in distinct_inspectors(ctx, flows, every_site=True))
             raise Refused(f"Aucun site « {only} » à vérifier pour l'école {school_id} (configurés : {known or 'aucun'}).")
+        # Missing secrets are refused before any request, all of them at once.
+        require_passwords(config, school_id, [inspector.site for inspector in inspectors])
         for inspector in inspectors:
-            ctx.password(inspector.site)      # a missing secret is refused before any request
             inspector.preflight(ctx)
         with BrowserSession(config.browser, Path(scratch) / "downloads", headed=options.headed,
                             slow_mo_ms=options.slow_mo_ms, accepted_certificates=accepted_certificates(config.sites),
@@ -128,14 +132,27 @@ def run_school(config: BotConfig, school_id: str, flows: Sequence[Flow], options
 def _run_locked(config: BotConfig, school_id: str, flows: Sequence[Flow], options: RunOptions,
                 console: Console) -> RunReport:
     journal = Journal(config.paths.state_dir, school_id)
+    school_dir = Path(config.paths.recordings_dir) / school_id
+    school_dir_was_there = school_dir.exists()
     run_dir = new_run_dir(config, school_id)
     try:
         return _run_in(run_dir, journal, config, school_id, flows, options, console)
     except Refused:
-        # Refused before any click: nothing to show in a run folder.
+        # Refused before any click: nothing to show in a run folder, nor in the school's folder
+        # when this run made it (a folder left with something in it stays).
         with contextlib.suppress(OSError):
-            run_dir.rmdir()
+            _discard_unstarted(run_dir)
+            if not school_dir_was_there:
+                school_dir.rmdir()
         raise
+
+
+def _discard_unstarted(run_dir: Path) -> None:
+    """Removes the folder of a run refused before it started: it holds at most the copies of
+    its inputs (a browser that would not start, a refused certificate). Anything else in it (a
+    screenshot, a trace) is kept, with the folder."""
+    if all(path.is_dir() or path.relative_to(run_dir).parts[0] == INPUTS_DIR for path in run_dir.rglob("*")):
+        shutil.rmtree(run_dir)
 
 
 def _run_in(run_dir: Path, journal: Journal, config: BotConfig, school_id: str, flows: Sequence[Flow],
@@ -156,7 +173,7 @@ def _run_in(run_dir: Path, journal: Journal, config: BotConfig, school_id: str, 
         else:
             to_run.append(flow)
     preflight(ctx, to_run)
-    run.inputs = copy_inputs(run_dir, [(flow.title, flow.inputs(ctx)) for flow in to_run])
+    run.inputs = copy_inputs(run_dir, [(flow.title, flow.inputs(ctx), flow.report_labels) for flow in to_run])
     # Certificates are checked before any click (a refusal touches nothing on either site).
     accepted = accepted_certificates(config.sites) if to_run else []
     video_dir = run_dir / "video" if options.video else None
@@ -183,6 +200,8 @@ def _run_in(run_dir: Path, journal: Journal, config: BotConfig, school_id: str, 
             if not _sites_look_as_expected(ctx, flow, to_run[to_run.index(flow):], run, console, checked_sites):
                 break   # nothing written on that site; the steps after it build on it
             console.flow(number, len(flows), flow.title, page=ctx.page)
+            # Files an earlier step of this run made for this one (ARENA's exports, the ENT's).
+            run.inputs = copy_inputs(run_dir, [(flow.title, flow.inputs(ctx), flow.report_labels)], known=run.inputs)
             session.start_trace_chunk(f"{number:02d} {flow.title}")
             result = _run_one(ctx, flow, number)
             _point_to_copies(result, run)
@@ -290,7 +309,7 @@ def _sites_look_as_expected(ctx: RunContext, flow: Flow, coming: Sequence[Flow],
                   "changé (ENT, ARENA), adaptez-le dans la configuration (clé indiquée) ; sinon transmettez ce rapport "
                   "(page, élément, version, capture) à l'équipe du robot. Rien n'a été écrit sur ce site.")
     run.flows.append(FlowResult(
-        name=SITE_CHECK_STEP, title=f"Pages de {', '.join(r.title for r in reports)} (vérifiées avant toute écriture)",
+        name=SITE_CHECK_STEP, title=f"Pages {de(', '.join(r.title for r in reports))} (vérifiées avant toute écriture)",
         status=Status.FAILED if unreachable else Status.MISMATCH, summary=redact(summary(reports)),
         duration_s=round(time.monotonic() - started, 2), details={"what_to_do": what_to_do},
         screenshot=screenshot, screenshot_missing=missing))
@@ -298,12 +317,14 @@ def _sites_look_as_expected(ctx: RunContext, flow: Flow, coming: Sequence[Flow],
     return False
 
 
-def _skipped(flow: Flow, done: dict, why: str = "entrées inchangées") -> FlowResult:
+def _skipped(flow: Flow, done: dict, why: str | None = None) -> FlowResult:
+    # What the step did then stays apart from this run's sentence: never told as just done.
+    summary = skipped_summary(done["at"], why) if why else skipped_summary(done["at"])
     return FlowResult(
-        name=flow.name, title=flow.title, status=Status.SKIPPED, duration_s=0.0,
-        summary=f"Déjà fait le {done['at'].replace('T', ' à ')}, {why} : étape sautée "
-                f"(--force pour la refaire). {done.get('summary', '')}".strip(),
-        details={"skipped_reason": f"déjà faite, {why}", "verified": done.get("verified", {})},
+        name=flow.name, title=flow.title, status=Status.SKIPPED, duration_s=0.0, summary=summary,
+        details={"skipped_reason": summary.split(" : ")[0], "done_at": date_fr(done["at"]),
+                 "done_summary": done.get("summary", ""), "done_in": done.get("run_dir", ""),
+                 "verified": done.get("verified", {})},
         labels=flow.report_labels)
 
 
@@ -329,7 +350,9 @@ def _forecast(ctx: RunContext, flows: Sequence[Flow], run: RunReport, console: C
             why = redact(str(exc)).splitlines()[0] if isinstance(exc, BotError) and str(exc) else exc.__class__.__name__
             lines = [f"prévision impossible ({why}) : l'étape la refera en commençant"]
         if lines:
-            run.forecasts.append({"title": flow.title, "lines": list(lines)} | ({"impossible": True} if impossible else {}))
+            run.forecasts.append({"title": flow.title, "step": flow.name, "lines": list(lines)}
+                                 | ({"figures": lines.figures} if getattr(lines, "figures", None) else {})
+                                 | ({"impossible": True} if impossible else {}))
             console.say(f"Prévision — {flow.title} :")
             for line in lines:
                 console.say(f"    {line}")
@@ -353,7 +376,7 @@ def _run_one(ctx: RunContext, flow: Flow, number: int) -> FlowResult:
     started_at = datetime.now().isoformat(timespec="milliseconds")
     attempts = ctx.config.browser.retries + 1
     notes = []
-    ctx.shown_page = None
+    ctx.start_step()
     for attempt in range(1, attempts + 1):
         result = _attempt(ctx, flow)
         if result.status is not Status.FAILED or not result.transient or attempt == attempts:
@@ -370,17 +393,21 @@ def _run_one(ctx: RunContext, flow: Flow, number: int) -> FlowResult:
         details.setdefault("what_to_do", result.status.advice(result.transient, attempt))
     shot_name = f"{number:02d}-{flow.name}{'-echec' if result.status.went_wrong else ''}.png"
     screenshot, missing = shot_name, ""
+    # The page the flow said shows its result (the SSO check: SACoche's page), else the main
+    # one: the window after a step, the whole page (up to a height) after a failure. None when
+    # the step opened no page (a blank window would say nothing).
+    shown, no_page = ctx.page_to_show()
     try:
-        # The page the flow said shows its result (the SSO check: SACoche's page), else the main
-        # one: the window after a step, the whole page (up to a height) after a failure.
-        take_screenshot(ctx.shown_page or ctx.page, ctx.artifact_path(shot_name), whole_page=result.status.went_wrong,
+        if shown is None:
+            raise ScreenshotMissing(no_page)
+        take_screenshot(shown, ctx.artifact_path(shot_name), whole_page=result.status.went_wrong,
                         timeout_ms=ctx.config.browser.action_timeout_ms)
     except ScreenshotMissing as why:
         screenshot, missing = None, why.reason   # the flow's own result matters more
     return FlowResult(name=flow.name, title=flow.title, status=result.status, summary=redact(result.summary),
                       duration_s=round(time.monotonic() - started, 2), details=details,
                       counts=result.counts, screenshot=screenshot, screenshot_missing=missing,
-                      started_at=started_at, labels=flow.report_labels)
+                      started_at=started_at, labels=flow.report_labels, work=result.work or flow.work)
 
 
 def _point_to_copies(result: FlowResult, run: RunReport) -> None:
@@ -396,7 +423,8 @@ def _attempt(ctx: RunContext, flow: Flow) -> Attempt:
     try:
         outcome = flow.run(ctx)
         verified = flow.verify(ctx, outcome)   # may complete the outcome with what it read
-        return Attempt(outcome.status, outcome.summary, {**outcome.details, "verified": verified}, dict(outcome.counts))
+        return Attempt(outcome.status, outcome.summary, {**outcome.details, "verified": verified}, dict(outcome.counts),
+                       work=outcome.work)
     except VerificationMismatch as exc:
         return Attempt(Status.MISMATCH, f"Vérification en échec : {exc.message}")
     except SiteChanged as exc:

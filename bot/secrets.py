@@ -58,16 +58,39 @@ def entry_name(school_id: str, site: str) -> str:
     return f"{school_id}/{site}"
 
 
-def _keyring_unavailable(exc: Exception, school_id: str, site: str, env: str | None) -> Refused:
-    hint = (f"définissez la variable d'environnement {env}" if env else
-            f"ajoutez « password_env: NOM_DE_VARIABLE » sous schools.{school_id}.accounts.{site} "
-            "et définissez cette variable")
-    return Refused(f"Aucun trousseau de clés utilisable sur cette machine ({exc.__class__.__name__}) : "
-                   f"{hint}, ou installez un trousseau (par ex. « pip install keyrings.alt », "
-                   "stockage en clair dans le dossier de l'utilisateur).")
-
-
 SSO_PREFIX = "sso:"   # the password of an ENT user who proves SSO: "sso:<login>"
+INSTALL_KEYRING = ("installez un trousseau (par ex. « pip install keyrings.alt », stockage en clair dans le dossier "
+                   "de l'utilisateur)")
+
+
+class MissingPassword(Refused):
+    """A password found neither in the environment nor in the keyring; `remedy` says, in French,
+    how to give it (pre-flight lists every missing one with its own)."""
+
+    def __init__(self, message: str, site: str, remedy: str, keyring_problem: str = ""):
+        super().__init__(message)
+        self.site = site
+        self.remedy = remedy
+        self.keyring_problem = keyring_problem   # set when no keyring can be used at all
+
+
+def _account_key(school_id: str, site: str) -> str:
+    """Where this account's password_env goes in the configuration."""
+    if site.startswith(SSO_PREFIX):
+        return f"le compte « {site[len(SSO_PREFIX):]} » de schools.{school_id}.sso_check"
+    return f"schools.{school_id}.accounts.{site}"
+
+
+def _keyring_unavailable(exc: Exception, school_id: str, site: str, env: str | None) -> MissingPassword:
+    remedy = (f"définissez la variable d'environnement {env}" if env else
+              f"ajoutez « password_env: NOM_DE_VARIABLE » sous {_account_key(school_id, site)} et définissez cette "
+              "variable")
+    problem = f"Aucun trousseau de clés utilisable sur cette machine ({exc.__class__.__name__})"
+    return MissingPassword(f"{problem} : {remedy}, ou {INSTALL_KEYRING}.", site, remedy, problem)
+
+
+def _set_command(school_id: str, site: str) -> str:
+    return f"« python -m bot credentials set --school {school_id} --site {site} »"
 
 
 def _account(config: BotConfig, school_id: str, site: str):
@@ -113,9 +136,38 @@ def get_password(config: BotConfig, school_id: str, site: str) -> Secret:
         raise _keyring_unavailable(exc, school_id, site, account.password_env) from None
     if not value:
         env_hint = f" ou définissez la variable {account.password_env}" if account.password_env else ""
-        raise Refused(f"Mot de passe {site} de l'école {school_id} introuvable : lancez "
-                      f"« python -m bot credentials set --school {school_id} --site {site} »{env_hint}.")
+        remedy = f"lancez {_set_command(school_id, site)}{env_hint}"
+        raise MissingPassword(f"Mot de passe {site} de l'école {school_id} introuvable : {remedy}.", site, remedy)
     return Secret(value)
+
+
+def require_passwords(config: BotConfig, school_id: str, sites) -> None:
+    """Pre-flight: every password these sites need is at hand; else one Refused listing every
+    missing one with the command (or variable) that gives it, so that one run tells them all."""
+    missing: list[MissingPassword] = []
+    for site in dict.fromkeys(sites):
+        try:
+            get_password(config, school_id, site)
+        except MissingPassword as exc:
+            missing.append(exc)
+    if len(missing) == 1:
+        raise missing[0]
+    if not missing:
+        return
+    lines = " ;\n".join(f"  - {exc.site}{_whose(config, school_id, exc.site)} : {exc.remedy}" for exc in missing)
+    problem = next((exc.keyring_problem for exc in missing if exc.keyring_problem), "")
+    if problem:
+        raise Refused(f"{problem} : {len(missing)} mots de passe de l'école {school_id} inaccessibles ; rien n'a été "
+                      f"fait sur les sites. Pour chacun :\n{lines}.\nOu bien {INSTALL_KEYRING}.")
+    raise Refused(f"{len(missing)} mots de passe de l'école {school_id} introuvables ; rien n'a été fait sur les sites. "
+                  f"Enregistrez chacun :\n{lines}.")
+
+
+def _whose(config: BotConfig, school_id: str, site: str) -> str:
+    if site.startswith(SSO_PREFIX):
+        return " (compte ENT de vérification SSO)"
+    account = _account(config, school_id, site)
+    return f" (identifiant {account.login})" if account is not None else ""
 
 
 def set_password(school_id: str, site: str, password: str) -> None:

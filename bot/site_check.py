@@ -17,6 +17,7 @@ from .errors import BotError, FlowFailed, Refused
 from .flow import RunContext
 from .landmarks import LandmarkReading, SiteChanged
 from .retry import wait_before_retry
+from .text import de
 
 INSPECTION_ATTEMPTS = 2   # a passing fault (a lost session, a server error) gets one more visit
 # A site whose pages passed a run's check this recently is not visited again by the next run
@@ -131,9 +132,9 @@ def inspect_sites(ctx: RunContext, inspectors: Sequence[SiteInspector], thorough
                   pages: Mapping[str, frozenset[str] | None] | None = None) -> list[SiteReport]:
     reports = []
     for inspector in inspectors:
-        ctx.say(f"Vérification des pages de {inspector.title}…")
+        ctx.say(f"Vérification des pages {de(inspector.title)}…")
         if ctx.console is not None:
-            ctx.console.stage(f"Vérification des pages de {inspector.title}, avant toute écriture")
+            ctx.console.stage(f"Vérification des pages {de(inspector.title)}, avant toute écriture")
         report = SiteReport(inspector.site, inspector.title)
         started = time.monotonic()
         for attempt in range(1, INSPECTION_ATTEMPTS + 1):
@@ -181,7 +182,7 @@ def table(reports: Sequence[SiteReport]) -> str:
     lines.insert(1, "-+-".join("-" * width for width in [*widths, 11]))
     for report in reports:
         seen = report.version or "non lue"
-        lines.append(f"Version de {report.title} : {seen}" + (f" — {report.version_note}" if report.version_note else ""))
+        lines.append(f"Version {de(report.title)} : {seen}" + (f" — {report.version_note}" if report.version_note else ""))
     return "\n".join(lines)
 
 

@@ -1,6 +1,7 @@
 """Every status a step or a run can have, and every exit code of the command, each with its
 French wording, defined once: the terminal, report.json, report.html and the journal all take
-them from here."""
+them from here. A finished step is worded by what it does (`Work`): a download that went well
+is « téléchargé et vérifié », not « rien changé »."""
 from __future__ import annotations
 
 from enum import IntEnum, StrEnum
@@ -12,6 +13,16 @@ class ExitStatus(IntEnum):
     FLOW_FAILED = 3
     MISMATCH = 4
     INTERRUPTED = 130  # Ctrl-C or SIGTERM
+
+
+class Work(StrEnum):
+    """What a step does on the sites, to word its result: a flow declares it (Flow.work), and an
+    outcome may say it had nothing to do this time (ARENA when the files are given)."""
+    WRITES = "writes"            # changes a site when something is missing
+    DOWNLOADS = "downloads"      # fetches files and checks them, changes nothing
+    CHECKS = "checks"            # reads a site and compares, changes nothing
+    NOT_NEEDED = "not-needed"    # had nothing to do this time: no page was opened
+    BY_HAND = "by-hand"          # the bot cannot do it on this site: left to a person, nothing done
 
 
 class Status(StrEnum):
@@ -28,6 +39,11 @@ class Status(StrEnum):
     def label(self) -> str:
         """How the terminal and report.html name it."""
         return _LABELS[self]
+
+    def worded(self, work: "Work | None" = None) -> str:
+        """How the terminal and report.html name a step's status, by what the step does: a
+        read-only step that went well is « vérifié », not « déjà en place, rien changé »."""
+        return _WORK_LABELS.get((self, work), self.label) if work else self.label
 
     @property
     def run_label(self) -> str:
@@ -66,11 +82,21 @@ class Status(StrEnum):
 _LABELS = {
     Status.DONE: "fait",
     Status.UNCHANGED: "déjà en place, rien changé",
-    Status.SKIPPED: "ignoré",
+    Status.SKIPPED: "déjà fait, sauté",
     Status.REFUSED: "REFUSÉ, rien n'a été écrit",
     Status.FAILED: "ÉCHEC",
     Status.MISMATCH: "VÉRIFICATION EN ÉCHEC",
     Status.SUCCESS: "réussite",
+}
+
+_WORK_LABELS = {
+    (Status.UNCHANGED, Work.DOWNLOADS): "téléchargé et vérifié",
+    (Status.DONE, Work.DOWNLOADS): "téléchargé et vérifié",
+    (Status.UNCHANGED, Work.CHECKS): "vérifié",
+    (Status.DONE, Work.CHECKS): "vérifié",
+    (Status.UNCHANGED, Work.NOT_NEEDED): "pas nécessaire",
+    (Status.DONE, Work.NOT_NEEDED): "pas nécessaire",
+    (Status.UNCHANGED, Work.BY_HAND): "à faire à la main",
 }
 
 _RUN_LABELS = {

@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives import serialization
 
 from .config import SiteConfig
 from .errors import Refused
+from .text import de
 
 CONNECT_TIMEOUT_S = 10
 
@@ -63,7 +64,7 @@ def check_site(name: str, site: SiteConfig) -> str | None:
                       f"l'empreinte auprès de son administrateur), ajoutez sous sites.{name} : "
                       f"allow_self_signed_certificate: true et certificate_sha256: \"{shown}\".")
     if site.certificate_sha256 and site.certificate_sha256 != shown:
-        raise Refused(f"Certificat TLS de {site.url} (site « {name} ») différent de celui autorisé : "
+        raise Refused(f"Certificat TLS {de(site.url)} (site « {name} ») différent de celui autorisé : "
                       f"empreinte présentée {shown}, attendue {site.certificate_sha256} (clé "
                       f"sites.{name}.certificate_sha256). Le serveur a changé de certificat, ou ce n'est "
                       "pas le bon serveur : rien n'a été fait.")

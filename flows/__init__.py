@@ -26,6 +26,14 @@ FLOWS: list[Flow] = [
     SsoCheck(),
 ]
 
+# The sites whose passwords the bot keeps (sites.<site>, schools.N.accounts.<site>), and whose
+# account each is, for `credentials --help`.
+ACCOUNTS: dict[str, str] = {
+    "sacoche": "l'administrateur SACoche de l'école",
+    "ent": "l'administrateur de l'ENT",
+    "arena": "le compte ARENA qui télécharge les exports STS-Web et SIECLE",
+}
+
 
 def by_name() -> dict[str, Flow]:
     return {flow.name: flow for flow in FLOWS}

@@ -15,16 +15,47 @@ from pydantic import BaseModel
 
 from bot.config import BotConfig
 from bot.errors import Refused
+from bot.fsutil import regular_file_problem
 from . import kinds
+from .ent_csv import CsvLayout, read_ent_csv
 from .models import ElevesFile, ResponsablesFile, StsFile
 from .staff import KEPT_FUNCTIONS, STAFF_FUNCTIONS
 from .siecle import read_eleves, read_responsables
+from .sniff import not_an_export, sniff
 from .sts import read_sts
 from .xmlsafe import MAX_FILE_BYTES, XmlSource, check_plain_file, open_zip_member
 
 BASCULE_MONTH = 8      # the month a new school year starts in the files (the import's default)
 
+# The ENT's profiles (its export's words), as a person says them.
+ENT_PROFILE_WORDS = {"Eleve": ("élève", "élèves"), "Enseignant": ("enseignant", "enseignants"),
+                     "Parent": ("parent", "parents"), "Personnel": ("personnel", "personnels"),
+                     "Direction": ("personnel de direction", "personnels de direction")}
 KIND_TITLES = {kinds.STS: "STS-Web (personnels)", kinds.ELEVES: "SIECLE élèves", kinds.RESPONSABLES: "SIECLE responsables"}
+
+# The words of FilesSummary.counts()'s keys (and of the staff functions' codes within
+# staff_by_profile), for a flow that reports those counts (bot.labels: a flow's details labels).
+COUNT_LABELS = {
+    "staff": "personnels gardés (STS-Web)",
+    "staff_by_profile": "personnels gardés, par fonction",
+    "staff_ignored": "personnes ignorées (fonction que SACoche n'importe pas)",
+    "substitutes": "suppléants",
+    "classes": "classes (STS-Web)",
+    "groups": "groupes (STS-Web)",
+    "students_in_file": "élèves dans le fichier",
+    "students_found": "élèves présents (non sortis)",
+    "students_imported": "élèves importés (avec une classe)",
+    "students_without_class": "élèves sans classe (ignorés)",
+    "students_left": "élèves sortis (DATE_SORTIE), non comptés",
+    "student_classes": "classes des élèves",
+    "student_groups": "groupes des élèves",
+    "persons_in_file": "personnes dans le fichier des responsables",
+    "parents": "responsables légaux gardés",
+    "links": "liens de responsabilité",
+    "addresses": "adresses",
+    "parents_with_address": "responsables gardés ayant une adresse",
+    **{code: function.plural for code, function in STAFF_FUNCTIONS.items()},
+}
 
 
 def school_year(today: date, bascule_month: int = BASCULE_MONTH) -> int:
@@ -47,6 +78,7 @@ class FilesSummary(BaseModel):
     responsables: ResponsablesFile | None = None
     not_configured: list[str] = []          # kinds with no path in the configuration
     warnings: list[str] = []
+    ent: dict | None = None                 # the ENT's account export (files.ent), when checked
 
     def counts(self) -> dict:
         """Flat counts (same keys as sim.datagen.expected_counts), for the files that were read."""
@@ -57,11 +89,16 @@ class FilesSummary(BaseModel):
             counts.update(self.eleves.counts())
         if self.responsables:
             counts.update(self.responsables.counts(self.eleves.imported_ids if self.eleves else None))
+        if self.ent:
+            counts["ent_accounts"] = self.ent["accounts"]
         return counts
 
     def files(self) -> dict[str, dict]:
-        return {kind: read.source.model_dump() for kind, read in
-                ((kinds.STS, self.sts), (kinds.ELEVES, self.eleves), (kinds.RESPONSABLES, self.responsables)) if read}
+        files = {kind: read.source.model_dump() for kind, read in
+                 ((kinds.STS, self.sts), (kinds.ELEVES, self.eleves), (kinds.RESPONSABLES, self.responsables)) if read}
+        if self.ent:
+            files["ent"] = {"path": self.ent["path"], "encoding": self.ent["encoding"]}
+        return files
 
     def to_json(self) -> str:
         """Counts and file facts only: names of people never leave the machine through it."""
@@ -103,6 +140,12 @@ class FilesSummary(BaseModel):
                 f"{plural(counts['persons_in_file'], 'personne', 'personnes')} ({basis}), "
                 f"{plural(counts['links'], 'lien de responsabilité', 'liens de responsabilité')}, "
                 f"{plural(counts['addresses'], 'adresse', 'adresses')} dans le fichier.")
+        if self.ent:
+            profiles = ", ".join(plural(count, *ENT_PROFILE_WORDS.get(profile, (profile, profile)))
+                                 for profile, count in self.ent["by_profile"].items())
+            lines.append(f"  - Extraction CSV des comptes de l'ENT « {self.ent['path']} » : "
+                         f"{plural(self.ent['accounts'], 'compte', 'comptes')}" + (f" ({profiles})" if profiles else "")
+                         + ".")
         for kind in self.not_configured:
             lines.append(f"  - {KIND_TITLES[kind]} : non configuré (clé schools.{self.school_id}.files.{kind}), non vérifié.")
         lines.extend(f"Attention : {warning}" for warning in self.warnings)
@@ -210,6 +253,12 @@ def _read_school_file(kind: str, path: Path, *, uai: str, year: int, school_id: 
     label = _label(kind, school_id)
     path = Path(path)
     warnings: list[str] = []
+    # What the file is, whatever its name, before judging it as this export (a regular file
+    # only: check_plain_file says why another is refused).
+    if regular_file_problem(path) is None:
+        problem = not_an_export(kind, sniff(path))
+        if problem:
+            raise Refused(f"{label} « {path} » : {problem}")
     if check_plain_file(path, label, max_bytes) == "zip":
         wanted, warning, hint = _zip_entry(kind, path.name, uai, year)
         source = open_zip_member(path, wanted, label, max_bytes, hint)
@@ -261,14 +310,18 @@ def _check_unique_ids(source: XmlSource, read, kind: str) -> None:
 
 
 def check_school_files(config: BotConfig, school_id: str, today: date | None = None,
-                       only: set[str] | None = None, *, max_bytes: int = MAX_FILE_BYTES) -> FilesSummary:
+                       only: set[str] | None = None, *, max_bytes: int = MAX_FILE_BYTES,
+                       ent_layout: CsvLayout | None = None) -> FilesSummary:
     """Reads and checks the school's configured export files (`schools.<id>.files`).
 
     `only=None`: every configured file; a file without a path is skipped and listed in
     `not_configured`. `only={"eleves", …}`: those files are required (Refused if not configured);
     when the parents file is required, the students file is also read if configured, since the
-    import only keeps parents of imported students."""
+    import only keeps parents of imported students. `ent_layout` (with `only=None`): the ENT's
+    account export (`files.ent`), if configured, is also checked, read with that layout as the
+    run will read it."""
     school = config.school(school_id)
+    ent_path = school.files.ent if only is None and ent_layout is not None else None
     today = today or date.today()
     year = school_year(today)
     paths = {kind: getattr(school.files, kind) for kind in kinds.SCHOOL_FILE_KINDS}
@@ -283,7 +336,7 @@ def check_school_files(config: BotConfig, school_id: str, today: date | None = N
         wanted = set(only) | ({kinds.ELEVES} if kinds.RESPONSABLES in only and paths[kinds.ELEVES] else set())
     else:
         wanted = {kind for kind, path in paths.items() if path is not None}
-        if not wanted:
+        if not wanted and ent_path is None:
             raise Refused(f"{config.source or 'configuration'} : aucun fichier à vérifier pour l'école {school_id} : "
                           f"indiquez schools.{school_id}.files.sts, .eleves ou .responsables")
     summary = FilesSummary(school_id=school_id, uai=school.uai, year=year, today=today,
@@ -294,6 +347,10 @@ def check_school_files(config: BotConfig, school_id: str, today: date | None = N
                                               today=today, max_bytes=max_bytes)
             setattr(summary, kind, read)
             summary.warnings.extend(warnings)
+    if ent_path is not None:
+        export = read_ent_csv(ent_path, layout=ent_layout)
+        summary.ent = {"path": str(ent_path), "encoding": export.encoding, "accounts": len(export.accounts),
+                       "by_profile": export.by_profile}
     if summary.eleves and summary.responsables:
         _check_parents_match_students(summary.eleves, summary.responsables, school_id)
     if summary.responsables:

@@ -14,6 +14,9 @@ from pathlib import Path
 
 from bot.errors import Refused
 from bot.fsutil import regular_file_problem
+from bot.text import shorten
+
+from .sniff import not_an_ent_csv, sniff
 
 LAYOUTS_TABLE = Path(__file__).with_name("data") / "ent_csv_layouts.csv"
 REQUIRED_PROFILES = ("Eleve", "Enseignant", "Parent")
@@ -106,6 +109,10 @@ def read_ent_csv(path: Path | str, required_profiles=REQUIRED_PROFILES, layout: 
         raise Refused(f"{where} illisible ({exc.__class__.__name__}).") from None
     if len(data) > MAX_BYTES:
         raise Refused(f"{where} : {len(data) // 1024 // 1024} Mo, plus que les {MAX_BYTES // 1024 // 1024} Mo permis.")
+    # Another file given for this one (an XML export, a zip, a spreadsheet) is named as what it is.
+    other = not_an_ent_csv(sniff(path))
+    if other:
+        raise Refused(f"{where} : {other}.")
     if b"\x00" in data:
         raise Refused(f"{where} : contenu binaire, ce n'est pas un fichier CSV.")
     text, encoding = _decode(data)
@@ -138,7 +145,7 @@ def read_ent_csv(path: Path | str, required_profiles=REQUIRED_PROFILES, layout: 
             raise Refused(f"{where} : {len(rows)} ligne(s) ; attendu : 2 lignes d'en-tête puis les comptes.")
         if len([cell for cell in rows[0] if cell.strip()]) != 1:
             raise Refused(f"{where} : la première ligne doit être un titre d'une seule cellule (format esup), "
-                          f"trouvé « {';'.join(rows[0])[:80]} ».")
+                          f"trouvé « {shorten(';'.join(rows[0]), 80)} ».")
     accounts = []
     for row in rows[layout.header_lines:]:
         account = _account(row, columns)
@@ -149,7 +156,7 @@ def read_ent_csv(path: Path | str, required_profiles=REQUIRED_PROFILES, layout: 
                          for cell in (a.ent_id, a.nom, a.prenom))]
     if suspicious:
         raise Refused(f"{where} : {len(suspicious)} ligne(s) suspecte(s) (formule de tableur ou balise HTML), "
-                      f"refusée(s) par sécurité : {', '.join(s[:60] for s in suspicious[:3])}")
+                      f"refusée(s) par sécurité : {', '.join(shorten(s, 60) for s in suspicious[:3])}")
     if not accounts:
         raise Refused(f"{where} : aucun compte utilisable (format {layout.key} : identifiant, nom et prénom en "
                       f"colonnes {columns['id'] + 1}, {columns['nom'] + 1} et {columns['prenom'] + 1}).")

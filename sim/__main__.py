@@ -2,11 +2,12 @@
 what to type to run the bot against them."""
 from __future__ import annotations
 
-import argparse
 import json
 import shutil
 import threading
 from pathlib import Path
+
+from bot.frenchargs import FrenchParser
 
 from . import datagen
 from .arena.app import DEMO_ARENA
@@ -16,12 +17,13 @@ from .server import Simulators
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(prog="python -m sim", description="Simulateurs locaux de SACoche et de l'ENT.")
-    parser.add_argument("--host", default="127.0.0.1", help="adresse d'écoute (boucle locale)")
-    parser.add_argument("--sacoche-port", type=int, default=8801)
-    parser.add_argument("--ent-port", type=int, default=8802)
-    parser.add_argument("--arena-port", type=int, default=8803)
-    parser.add_argument("--state", type=Path, default=Path("state/sim"), help="dossier de l'état SQLite")
+    parser = FrenchParser(prog="python -m sim", description="Simulateurs locaux de SACoche, de l'ENT et d'ARENA.")
+    parser.add_argument("--host", default="127.0.0.1", metavar="ADRESSE", help="adresse d'écoute (boucle locale)")
+    parser.add_argument("--sacoche-port", type=int, default=8801, metavar="PORT", help="port de SACoche (défaut : 8801)")
+    parser.add_argument("--ent-port", type=int, default=8802, metavar="PORT", help="port de l'ENT (défaut : 8802)")
+    parser.add_argument("--arena-port", type=int, default=8803, metavar="PORT", help="port d'ARENA (défaut : 8803)")
+    parser.add_argument("--state", type=Path, default=Path("state/sim"), metavar="DOSSIER",
+                        help="dossier de l'état SQLite (défaut : state/sim)")
     parser.add_argument("--reset", action="store_true", help="repartir d'un état neuf")
     parser.add_argument("--sacoche-faults", metavar="JSON", default=None,
                         help='pannes à simuler côté SACoche, ex. \'{"delay": [{"page": "administrateur_fichier_user", '

@@ -10,13 +10,14 @@ import-files.md), so that tests can compare it with what the bot reads and with 
 """
 from __future__ import annotations
 
-import argparse
 import random
 import sys
 import xml.etree.ElementTree as ET
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from bot.frenchargs import FrenchParser
 
 from .sacoche.profiles import STAFF
 from .text import without_accents
@@ -802,18 +803,22 @@ def write_school_files(data: SchoolData, folder: Path | str, encoding: str = DEF
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m sim.datagen",
-                                     description="Génère les exports STS-Web et SIECLE d'un collège fictif.")
-    parser.add_argument("--out", type=Path, required=True, help="dossier où écrire les fichiers")
-    parser.add_argument("--uai", default="0341234G")
-    parser.add_argument("--year", type=int, required=True, help="année scolaire (2026 pour 2026-2027)")
-    parser.add_argument("--students", type=int, default=40)
-    parser.add_argument("--teachers", type=int, default=8)
-    parser.add_argument("--substitutes", type=int, default=0)
+    parser = FrenchParser(prog="python -m sim.datagen",
+                          description="Génère les exports STS-Web et SIECLE d'un collège fictif.")
+    parser.add_argument("--out", type=Path, required=True, metavar="DOSSIER", help="dossier où écrire les fichiers")
+    parser.add_argument("--uai", default="0341234G", help="n°UAI du collège (défaut : 0341234G)")
+    parser.add_argument("--year", type=int, required=True, metavar="ANNÉE",
+                        help="année scolaire (2026 pour 2026-2027)")
+    parser.add_argument("--students", type=int, default=40, metavar="N", help="nombre d'élèves (défaut : 40)")
+    parser.add_argument("--teachers", type=int, default=8, metavar="N", help="nombre de professeurs (défaut : 8)")
+    parser.add_argument("--substitutes", type=int, default=0, metavar="N", help="nombre de suppléants (défaut : 0)")
     parser.add_argument("--support-staff", action="store_true", help="ajouter CPE, documentaliste et agent de laboratoire")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--traps", default="", help=f"pièges séparés par des virgules : {', '.join(sorted(TRAPS))}")
-    parser.add_argument("--encoding", default=DEFAULT_ENCODING, choices=sorted(ENCODINGS))
+    parser.add_argument("--seed", type=int, default=0, metavar="N",
+                        help="graine du tirage : la même donne les mêmes fichiers (défaut : 0)")
+    parser.add_argument("--traps", default="", metavar="PIÈGES",
+                        help=f"pièges séparés par des virgules : {', '.join(sorted(TRAPS))}")
+    parser.add_argument("--encoding", default=DEFAULT_ENCODING, choices=sorted(ENCODINGS),
+                        help=f"encodage des fichiers (défaut : {DEFAULT_ENCODING})")
     parser.add_argument("--zip", action="store_true", help="écrire aussi chaque fichier dans son .zip d'export")
     args = parser.parse_args(argv)
     try:

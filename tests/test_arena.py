@@ -120,7 +120,7 @@ def test_three_wrong_passcodes_end_with_exit_3_and_no_sacoche_request(sims, aren
     command, _ = otp_command(tmp_path, wrong=3)
     result = arena_school("full-onboarding", "--school", "123", "--otp-command", command)
     assert result.code == 3, result.stdout[-2000:] + result.stderr[-2000:]
-    assert "ARENA a refusé la connexion de arena.demo 3 fois" in result.stdout + result.stderr
+    assert "ARENA a refusé la connexion d'arena.demo 3 fois" in result.stdout + result.stderr
     assert "Traceback" not in result.stderr
     assert arena_state(sims)["refusals"] == 3 and arena_state(sims)["downloads"] == []
     assert sim_state(sims)["requests"] == 0
@@ -145,6 +145,11 @@ def test_files_named_in_the_config_skip_arena(sims, school):
     assert result.code == 0, result.stderr
     assert result.report["flows"][0]["details"]["summary"].startswith("Pas besoin d'ARENA : les fichiers sont indiqués")
     assert arena_state(sims)["requests"] == 0
+    # No page was opened: no blank screenshot, the report says why; worded as not needed.
+    flow = result.report["flows"][0]
+    assert flow["screenshot"] is None and not list(Path(result.report["run_dir"]).glob("*.png"))
+    assert flow["screenshot_missing"] == "ARENA n'a pas été ouvert, les fichiers sont indiqués dans la configuration (schools.123.files)"
+    assert flow["status_label"] == "pas nécessaire"
 
 
 def test_no_terminal_and_no_otp_command_is_refused_before_any_request(sims, arena_school):
@@ -224,6 +229,14 @@ def test_a_rerun_downloads_again_and_skips_the_import_fed_the_same_exports(sims,
     steps = "arena-exports,sacoche-auth-mode,sacoche-class-levels,sacoche-import-teachers"
     first = arena_school("full-onboarding", "--school", "123", "--json", "--otp-command", command, "--only", steps)
     assert first.code == 0, first.stdout[-2000:] + first.stderr[-2000:]
+    # The downloads the run's steps read are its files used, each with the steps that read it (the
+    # responsables' export was downloaded, but no step of this run reads it).
+    inputs = {Path(item["copied"]).name: item for item in first.report["inputs"]}
+    assert {name.split("_")[0] for name in inputs} == {"sts", "ExportXML"}
+    sts = next(item for item in inputs.values() if item["role"] == "Export STS-Web")
+    assert sts["produced"] and sts["copied"].startswith("arena/") and sts["used_by"] == [
+        "SACoche : niveaux de classe de l'établissement", "SACoche : import des professeurs et personnels (STS-Web)"]
+    assert first.report["flows"][0]["status_label"] == "téléchargé et vérifié"
     users = sim_state(sims)["schools"]["123"]["users"]
     assert len(users) > 1
     again = arena_school("full-onboarding", "--school", "123", "--json", "--otp-command", command, "--only", steps)
@@ -314,7 +327,7 @@ def test_on_a_terminal_the_bot_asks_for_the_code_without_echo(sims, arena_school
                 if not chunk:
                     break
                 shown += chunk
-            if typed is None and b"Passcode ARENA de arena.demo pour" in shown:
+            if typed is None and b"Passcode ARENA d'arena.demo pour" in shown:
                 typed = code_at(DEMO_SEED, time.time())
                 os.write(controller, typed.encode() + b"\n")
             if bot.poll() is not None and not ready:

@@ -114,8 +114,8 @@ def test_export_then_ids_then_link_then_sso(sims, onboarded):
     assert counts["prediction_differences"] == 0 and not ids["details"].get("notes")
     assert by_hand(ids, "Homonymes") == []
     unknown = by_hand(ids, "Comptes ENT sans utilisateur SACoche")
-    agent = next(item for item in unknown if item["Ligne de l'ENT"].startswith("AGENT Entretien"))
-    assert "personnel" in agent["Cause probable"]
+    agent = next(item for item in unknown if item["ent_line"].startswith("AGENT Entretien"))
+    assert "personnel" in agent["likely_cause"]
     report = json.loads((Path(bot.tmp_path / "recordings").glob("123/*/identifiants_ent_rapport.json").__next__()).read_text())
     assert report["counts"]["homonyms_resolved"] == 4
     # The prediction, written before the file was sent, says what SACoche then did.
@@ -133,7 +133,7 @@ def test_export_then_ids_then_link_then_sso(sims, onboarded):
 
     before = ent_state(sims)["tickets"]
     sso = run(bot, "sso-check")
-    connected = sso["details"]["verified"]["utilisateurs connectés"]
+    connected = sso["details"]["verified"]["connected_users"]
     assert len(connected) == 3 and {"[professeur]", "[élève]", "[parent]"} <= {c.rsplit(" ", 1)[-1] for c in connected}
     after = ent_state(sims)["tickets"]
     assert after["used"] - before["used"] >= 3      # SACoche validated a ticket per user
@@ -220,8 +220,8 @@ def test_former_namesakes_are_predicted_an_ambiguous_homonym_is_left_and_a_wrong
     assert ids["counts"]["homonyms"] == 4 + 2        # the demo's 4, the student's and the parent's lines
     # The student is told from the former one by class; the parent BONNET is refused by SACoche.
     assert ids["counts"]["homonyms_resolved"] == 4
-    refused = next(item for item in by_hand(ids, "Homonymes") if "BONNET Stephane" in item["Ligne de l'ENT"])
-    assert f'Erreur avec le domaine "{domain}"' in refused["Pourquoi"] and "courriel" in refused["Pourquoi"]
+    refused = next(item for item in by_hand(ids, "Homonymes") if "BONNET Stephane" in item["ent_line"])
+    assert f'Erreur avec le domaine "{domain}"' in refused["why"] and "courriel" in refused["why"]
     assert next(u for u in sim_state(sims)["schools"]["123"]["users"]
                 if u["login"] == bonnet_parent_login(users))["id_ent"] == ""
     post_json(sims.sacoche_url + "_sim/faults", {})
@@ -229,10 +229,10 @@ def test_former_namesakes_are_predicted_an_ambiguous_homonym_is_left_and_a_wrong
     assert after[student["login"]]["id_ent"] and after["ancien.homonyme"]["id_ent"] == ""
     # The two parents: nothing in the export tells them apart, so nothing is set, and both are shown.
     assert after[parent["login"]]["id_ent"] == "" and after["parent.homonyme"]["id_ent"] == ""
-    left = [item for item in by_hand(ids, "Homonymes") if "BONNET Stephane" not in item["Ligne de l'ENT"]]
+    left = [item for item in by_hand(ids, "Homonymes") if "BONNET Stephane" not in item["ent_line"]]
     # By-hand lines are named as the ENT export writes them, whose case may differ from SACoche's.
-    assert len(left) == 1 and left[0]["Ligne de l'ENT"].upper().startswith(f"{parent['nom']} {parent['prenom']} [".upper())
-    assert left[0]["Comptes SACoche de ce nom"].count("parent TUT") == 2 and "correspondent encore" in left[0]["Pourquoi"]
+    assert len(left) == 1 and left[0]["ent_line"].upper().startswith(f"{parent['nom']} {parent['prenom']} [".upper())
+    assert left[0]["sacoche_candidates"].count("parent TUT") == 2 and "correspondent encore" in left[0]["why"]
 
     # Another release that no longer counts former accounts: the bot's prediction is now wrong
     # for the student's line, the report says so, and the bot settles nothing on that reading.

@@ -138,6 +138,33 @@ def test_unknown_names_get_near_suggestions(tmp_path):
     assert "hors de l'alphabet Latin-1" in neighbours.why_unknown(oneil)
 
 
+def test_a_second_or_missing_first_name_gets_its_account_suggested():
+    """« PARIS leo pierre » is 6 edits from « PARIS Leo »: too far for the edit distance, found by
+    comparing first names within the surname; the other way round and with a hyphen too."""
+    accounts = [Account(user_id="1", kind="élève", nom="PARIS", prenom="Leo"),
+                Account(user_id="2", kind="élève", nom="PARIS", prenom="Yasmine"),
+                Account(user_id="3", kind="parent", nom="PARIS", prenom="Sophie"),
+                Account(user_id="4", kind="personnel", nom="DURAND", prenom="Anne Marie"),
+                Account(user_id="5", kind="élève", nom="LÉGER", prenom="Jean-Pierre")]
+    neighbours = matching.NameNeighbours(accounts)
+
+    def line(nom, prenom, kind="élève"):
+        return SimpleNamespace(nom=nom, prenom=prenom, kind=kind)
+
+    second = line("PARIS", "Leo Pierre")
+    assert neighbours.closest(second) == []                        # the edit distance alone: nothing
+    assert [a.user_id for _, a in neighbours.suggestions(second)] == ["1"]
+    assert "prénom de plus ou de moins" in neighbours.why_unknown(second)
+    assert [a.user_id for _, a in neighbours.suggestions(line("DURAND", "Marie", "personnel"))] == ["4"]   # one missing
+    assert [a.user_id for _, a in neighbours.suggestions(line("LEGER", "Jean"))] == ["5"]        # accents, hyphen
+    # A different first name of the same surname is no such variant; a near spelling still comes by edits.
+    assert "1" not in [a.user_id for _, a in neighbours.suggestions(line("PARIS", "Maximilien"))]
+    assert [a.user_id for _, a in neighbours.suggestions(line("PARIS", "Leon"))][:1] == ["1"]
+    # The same name up to punctuation comes first, before a first-name variant.
+    accounts.append(Account(user_id="6", kind="élève", nom="PARIS", prenom="Leo-Pierre"))
+    assert [a.user_id for _, a in matching.NameNeighbours(accounts).suggestions(second)][:2] == ["6", "1"]
+
+
 def test_nearest_names_are_those_every_comparison_finds():
     """The letter-pair filter only skips accounts too far to count: on random names with typos,
     the nearest ones are exactly those found by measuring every account."""

@@ -69,7 +69,18 @@ def test_full_onboarding_agrees_with_both_sites_then_skips_what_is_done(sims, sc
     # SACoche's 2-second delay never refused it ("too_early"); the SSO checks are the ENT
     # users' own logins through CAS.
     assert sim_state(sims)["logins"] == {"normal": 1, "cas": len(school.config_data["schools"]["123"]["sso_check"])}
-    assert all(flow["screenshot"] and (run_dir / flow["screenshot"]).is_file() for flow in report["flows"])
+    # ARENA, not needed (the config names the files), opened no page: no blank screenshot, and why.
+    arena, *others = report["flows"]
+    assert all(flow["screenshot"] and (run_dir / flow["screenshot"]).is_file() for flow in others)
+    assert arena["screenshot"] is None and arena["screenshot_missing"].startswith("ARENA n'a pas été ouvert")
+    assert (arena["status_label"], others[0]["status_label"], others[-1]["status_label"]) == (
+        "pas nécessaire", "téléchargé et vérifié", "vérifié")
+    # Every key reaching report.html is worded; its files and the forecast's figures are there.
+    from bot.report_html import unlabelled
+    assert unlabelled(report) == set()
+    page = (run_dir / "report.html").read_text(encoding="utf-8")
+    assert "identifiants à poser" in page and 'href="identifiants_ent_prevision.json"' in page
+    assert 'href="identifiants_ent_rapport.html"' in page and ">Fichiers utilisés<" in page
     # The journal holds outcomes, never a secret.
     journal = (school.tmp_path / "state" / "journal" / "123.json").read_text(encoding="utf-8")
     assert json.loads(journal)["flows"]["sso-check"]["status"] == "unchanged"   # read-only: nothing changed
@@ -77,6 +88,11 @@ def test_full_onboarding_agrees_with_both_sites_then_skips_what_is_done(sims, sc
 
     again = onboard(school)
     assert set(statuses(again).values()) == {"skipped"}
+    # Said as done then, with nothing changed since; what it did then is kept apart.
+    ids = next(flow for flow in again["flows"] if flow["name"] == "sacoche-ent-ids")
+    assert re.fullmatch(r"Fait le \d+ \w+ \d{4} à \d\d:\d\d ; entrées inchangées depuis : étape sautée "
+                        r"\(--force pour la refaire\)\.", ids["details"]["summary"])
+    assert ids["details"]["done_summary"].startswith(f"{counts['ent_ids_set']} identifiant(s) ENT posé(s)")
     assert sim_state(sims)["schools"]["123"]["users"] == state["users"]
 
     forced = onboard(school, "--force")

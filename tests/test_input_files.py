@@ -350,6 +350,24 @@ def duplicated(first: bytes, end: bytes, kind: str, name: str):
     return build
 
 
+ENT_EXPORT = ("Extraction des comptes ENT\r\nuid;profil;nom;prenom;classe\r\nabernard1;Eleve;BERNARD;Léa;3A\r\n"
+              "cmartin1;Enseignant;MARTIN;Claire;\r\nsbernard1;Parent;BERNARD;Sophie;\r\n").encode("cp1252")
+WEB_PAGE = b"<!DOCTYPE html>\n<html><head><title>Session expir\xc3\xa9e</title></head><body></body></html>\n"
+PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n"
+
+
+def spreadsheet(name: str):
+    def build(folder: Path, files: dict[str, Path]) -> Path:
+        return zip_with(folder / name, {"[Content_Types].xml": b"<Types/>", "xl/workbook.xml": b"<workbook/>"})
+    return build
+
+
+def zip_of(kind: str, name: str):
+    def build(folder: Path, files: dict[str, Path]) -> Path:
+        return write_zip(files[kind], folder / name)
+    return build
+
+
 BAD_INPUTS = [
     BadInput("student_id_twice", with_file("eleves", duplicated(b"<ELEVE ", b"</ELEVE>", "eleves", "eleves_double.xml")),
              "identifiant ELEVE_ID en double ("),
@@ -373,6 +391,22 @@ BAD_INPUTS = [
              "des élèves ; attendu : l'export SIECLE ElevesSansAdresses.xml"),
     BadInput("teachers_file_as_parents_file", with_file("responsables", lambda folder, files: files["sts"]),
              "c'est un fichier STS-Web des personnels (racine STS_EDT) et non un fichier SIECLE des responsables"),
+    # A file of another kind is named for what it is, whatever its name.
+    BadInput("ent_export_as_teachers_file", with_file("sts", raw("extraction_comptes.csv", ENT_EXPORT)),
+             "Fichier STS-Web des personnels (schools.123.files.sts) « {folder}/extraction_comptes.csv » : c'est une "
+             "extraction CSV des comptes de l'ENT et non un fichier STS-Web des personnels ; attendu : l'export "
+             "STS-Web sts_emp_<UAI>_<ANNÉE>.xml"),
+    BadInput("ent_export_named_xml_as_students_file", with_file("eleves", raw("ElevesSansAdresses.xml", ENT_EXPORT)),
+             "c'est une extraction CSV des comptes de l'ENT et non un fichier SIECLE des élèves"),
+    BadInput("students_zip_as_parents_file", with_file("responsables", zip_of("eleves", "ExportXML_ElevesSansAdresses.zip")),
+             "c'est une archive ZIP d'un fichier SIECLE des élèves (« ElevesSansAdresses.xml ») et non un fichier "
+             "SIECLE des responsables"),
+    BadInput("web_page_as_students_file", with_file("eleves", raw("ElevesSansAdresses.xml", WEB_PAGE)),
+             "c'est une page web (HTML) et non un fichier SIECLE des élèves"),
+    BadInput("spreadsheet_as_parents_file", with_file("responsables", spreadsheet("ResponsablesAvecAdresses.xlsx")),
+             "c'est un classeur Excel (.xlsx) et non un fichier SIECLE des responsables"),
+    BadInput("pdf_as_teachers_file", with_file("sts", raw("sts_emp_0341234G.xml", PDF)),
+             "c'est un document PDF et non un fichier STS-Web des personnels"),
     BadInput("unknown_root", with_file("eleves", raw("export.xml", b"<?xml version='1.0'?><EXPORT><DONNEES/></EXPORT>")),
              "contenu qui ne ressemble à aucun export STS/SIECLE connu (racine EXPORT, sections DONNEES"),
     BadInput("malformed_xml", with_file("eleves", truncated),
@@ -509,3 +543,59 @@ def test_a_file_accepted_once_is_not_read_again_until_it_changes(tmp_path, monke
         with pytest.raises(Refused):
             check_school_files(other, "123", only={"eleves"})
         assert len(readings) == 3 + attempt
+
+
+# -- the ENT's account export (files.ent): checked by check-files as the run checks it ---------------
+
+def bot_cli(tmp_path: Path, files: dict[str, Path], *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    data = yaml.safe_load((REPO / "config.example.yaml").read_text(encoding="utf-8"))
+    data["schools"]["123"]["files"] = {kind: str(path) for kind, path in files.items()}
+    data["paths"] = {"state_dir": str(tmp_path / "state"), "recordings_dir": str(tmp_path / "recordings")}
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return subprocess.run([sys.executable, "-m", "bot", *args, "--config", str(config)], capture_output=True,
+                          text=True, cwd=REPO, timeout=120, env={**os.environ, "PYTHONPATH": str(REPO), **(env or {})})
+
+
+ENT_SLOT_CASES = {
+    "teachers_xml": (lambda folder, files: files["sts"],
+                     "c'est un fichier STS-Web des personnels (racine STS_EDT) et non une extraction CSV des comptes "
+                     "de l'ENT"),
+    "parents_xml": (lambda folder, files: files["responsables"],
+                    "c'est un fichier SIECLE des responsables (racine BEE_RESPONSABLES) et non une extraction CSV"),
+    "students_zip": (zip_of("eleves", "ExportXML_ElevesSansAdresses.zip"),
+                     "c'est une archive ZIP d'un fichier SIECLE des élèves (« ElevesSansAdresses.xml ») et non une "
+                     "extraction CSV des comptes de l'ENT"),
+    "spreadsheet": (spreadsheet("extraction_comptes.xlsx"), "c'est un classeur Excel (.xlsx) et non une extraction CSV"),
+    "web_page": (raw("extraction_comptes.csv", WEB_PAGE), "c'est une page web (HTML) et non une extraction CSV"),
+    "comma_separated": (raw("extraction_comptes.csv", ENT_EXPORT.replace(b";", b",")),
+                        "séparateur « , » le plus fréquent, « ; » attendu"),
+}
+
+
+@pytest.mark.parametrize("case", list(ENT_SLOT_CASES))
+def test_check_files_refuses_a_bad_ent_export_as_the_run_does(tmp_path, case):
+    build, expected = ENT_SLOT_CASES[case]
+    _, files = school(tmp_path)
+    ent = build(tmp_path, files)
+    checked = bot_cli(tmp_path, {"ent": ent}, "check-files", "--school", "123")
+    assert checked.returncode == 2, checked.stdout + checked.stderr
+    assert f"Extraction CSV de l'ENT « {ent} » : {expected}" in checked.stderr
+    # The run refuses the very same file with the very same words, before any browser.
+    run = bot_cli(tmp_path, {"ent": ent}, "run", "sacoche-ent-ids", "--school", "123",
+                  env={"SACOCHE_123_PASSWORD": "not-used"})
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert f"Extraction CSV de l'ENT « {ent} » : {expected}" in run.stderr
+    assert "Traceback" not in checked.stderr + run.stderr
+
+
+def test_check_files_reads_a_good_ent_export_and_counts_its_accounts(tmp_path):
+    _, files = school(tmp_path)
+    (tmp_path / "extraction_comptes.csv").write_bytes(ENT_EXPORT)
+    files["ent"] = tmp_path / "extraction_comptes.csv"
+    done = bot_cli(tmp_path, files, "check-files", "--school", "123")
+    assert done.returncode == 0, done.stderr
+    assert (f"  - Extraction CSV des comptes de l'ENT « {files['ent']} » : 3 comptes (1 élève, 1 enseignant, "
+            "1 parent).") in done.stdout
+    report = json.loads(bot_cli(tmp_path, files, "check-files", "--school", "123", "--json").stdout)
+    assert report["files"]["ent"]["path"] == str(files["ent"]) and report["counts"]["ent_accounts"] == 3

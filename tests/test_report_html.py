@@ -183,10 +183,11 @@ def test_todo_box_comes_first_and_lists_what_a_person_must_do(report):
     assert "(12," in ent_only and re.search(r"<details[^>]*><summary>Voir la liste \(12\)</summary>", ent_only)
     assert all(name in ent_only for name in ENT_ONLY)
     assert "FAURE Juliette" in todo and "FERNANDEZ Morgane" in todo
-    # The imports' remarks, the skipped step, and the password files.
+    # The imports' remarks and the password files; a skipped step is nothing to do by hand.
     assert "niveau « Sixième » choisi" in todo
     assert "Suppression proposée mais non cochée (à décider à la main) : 5EME B." in todo
-    assert "aucun fichier SIECLE des élèves dans la configuration" in todo
+    assert "aucun fichier SIECLE des élèves dans la configuration" not in todo
+    assert "aucun fichier SIECLE des élèves dans la configuration" in step_section(page_html, 4)
     assert "à transmettre puis supprimer" in todo
     assert 'href="identifiants_123_personnel_2026.csv"' in todo
 
@@ -206,7 +207,7 @@ def test_french_titles_and_statuses(report):
                   "SACoche : identifiants ENT", "ENT : lien SACoche"):
         assert f">{title}</h2>" in page_html, title
     assert ">custom-step</h2>" in page_html   # unknown names as they are
-    for status in ("fait", "déjà en place, rien changé", "ignoré", "ÉCHEC"):
+    for status in ("fait", "déjà en place, rien changé", "déjà fait, sauté", "ÉCHEC"):
         assert f">{status}</span>" in page_html, status
     assert "1 min 15 s" in page_html and "1,3 s" in page_html
     report["status"] = "mismatch"
@@ -234,7 +235,7 @@ def test_step_section_shows_checks_wizard_files_and_links(report):
     assert "professeurs et personnels listés par SACoche" in teachers
     assert 'src="05%20sacoche-ent-ids.png"' in step_section(page_html, 5)   # quoted, still relative
     skipped = step_section(page_html, 4)
-    assert "Raison : aucun fichier SIECLE" in skipped and "<img" not in skipped
+    assert "Pourquoi l&#x27;étape est sautée : aucun fichier SIECLE" in skipped and "<img" not in skipped
     failed = step_section(page_html, 7)
     assert 'class="error"' in failed and "07-ent-sacoche-link-echec.png" in failed
 
@@ -297,7 +298,7 @@ def test_chromium_shows_the_report(page: Page, tmp_path, report):
     todo.get_by_text("Voir la liste (12)").click()
     expect(folded).to_be_visible()
     expect(page.locator("#etape-7 .badge")).to_have_text("ÉCHEC")
-    expect(page.locator("#etape-4 .badge")).to_have_text("ignoré")
+    expect(page.locator("#etape-4 .badge")).to_have_text("déjà fait, sauté")
     thumbnail = page.locator("#etape-1 img")
     expect(thumbnail).to_be_visible()
     assert thumbnail.evaluate("img => img.naturalWidth") > 0   # the relative src resolves

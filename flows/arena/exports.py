@@ -9,15 +9,20 @@ from pathlib import Path
 
 from bot.config import BotConfig
 from bot.errors import Refused, SiteNotReady, VerificationMismatch
-from bot.flow import Flow, Outcome, RunContext, Status
+from bot.flow import Flow, Outcome, RunContext, Status, Work
 from bot.otp import OtpSource
-from schoolfiles.checks import check_school_files
+from bot.text import de, shorten
+from schoolfiles.checks import COUNT_LABELS, check_school_files
 
 from ..ent.families import label_pack
 from .pages import ArenaSite
 
 SITE = "arena"
 KINDS = ("sts", "eleves", "responsables")
+# What a person calls each download (its key is the config's files.<kind>).
+EXPORT_NAMES = {"sts": "export ARENA STS-Web (emploi du temps)",
+                "eleves": "export ARENA SIECLE BEE (élèves sans adresse)",
+                "responsables": "export ARENA SIECLE BEE (responsables avec adresse)"}
 EXPORTS_FACT = "arena_exports"          # journal: where the last downloads were saved
 PACK_PATH = Path(__file__).with_name("labels.yaml")
 TRIES = 3
@@ -76,8 +81,11 @@ def sha256_of(path: Path) -> str:
 class ArenaExports(Flow):
     name = "arena-exports"
     title = "ARENA : exports STS-Web et SIECLE"
-    report_labels = {"counts": {"exports_downloaded": "exports téléchargés", "passcodes_refused": "passcodes refusés"},
-                     "details": {"files": "Exports téléchargés (empreinte SHA-256)"}}
+    work = Work.DOWNLOADS   # read-only on ARENA
+    report_labels = {"counts": {"exports_downloaded": "exports ARENA téléchargés", "passcodes_refused": "passcodes refusés"},
+                     "details": {"files": "Exports ARENA téléchargés", **EXPORT_NAMES, "sha256": "empreinte SHA-256",
+                                 "file": "fichier", "checked": "Contenu des exports ARENA, vérifié comme check-files",
+                                 **COUNT_LABELS, "exports_checked": "exports relus sur le disque, empreinte inchangée"}}
 
     def _needed(self, ctx: RunContext) -> list[str]:
         return missing_kinds(ctx.config, ctx.school_id) if arena_configured(ctx) else []
@@ -107,14 +115,17 @@ class ArenaExports(Flow):
         if not wanted:
             why = ("les fichiers sont indiqués dans la configuration (schools.{0}.files)" if not missing_kinds(
                 ctx.config, ctx.school_id) else "ARENA n'est pas configuré (sites.arena, schools.{0}.accounts.arena)")
-            return Outcome(Status.UNCHANGED, f"Pas besoin d'ARENA : {why.format(ctx.school_id)} ; rien téléchargé.")
+            # No page was opened: the report says why rather than show a blank window.
+            ctx.show_no_page(f"ARENA n'a pas été ouvert, {why.format(ctx.school_id)}")
+            return Outcome(Status.UNCHANGED, f"Pas besoin d'ARENA : {why.format(ctx.school_id)} ; rien téléchargé.",
+                           work=Work.NOT_NEEDED)
         login = ctx.login(SITE)
         site = ArenaSite(ctx.page, ctx.site_url(SITE), arena_labels(ctx))
         notes: list[str] = []
         ctx.step("connexion à ARENA (mot de passe du trousseau suivi du passcode à usage unique)")
         refused = site.log_in(
             login, ctx.password(SITE), self._otp(ctx),
-            prompt=f"Passcode ARENA de {login} pour {ctx.school.name} (école {ctx.school_id}) : ",
+            prompt=f"Passcode ARENA {de(login)} pour {ctx.school.name} (école {ctx.school_id}) : ",
             tries=TRIES, on_refused=lambda attempt: self._refused(ctx, notes, attempt))
         folder = ctx.run_dir / "arena"
         folder.mkdir(parents=True, exist_ok=True)
@@ -137,9 +148,9 @@ class ArenaExports(Flow):
         ctx.remember(EXPORTS_FACT, {kind: str(path) for kind, path in saved.items()})
         files = {kind: {"file": path.name, "sha256": sha256_of(path)} for kind, path in saved.items()}
         counts = summary.counts()
-        told = ", ".join(f"{path.name} (sha256 {files[kind]['sha256'][:12]}…)" for kind, path in saved.items())
+        told = ", ".join(f"{path.name} (empreinte {shorten(files[kind]['sha256'], 13)})" for kind, path in saved.items())
         return Outcome(Status.UNCHANGED,
-                       f"{len(saved)} export(s) téléchargé(s) et vérifié(s) : {told} ; UAI {summary.uai}, année "
+                       f"{len(saved)} export(s) ARENA téléchargé(s) et vérifié(s) : {told} ; UAI {summary.uai}, année "
                        f"{summary.year} ; rien n'a été modifié sur ARENA.",
                        details={"files": files, "notes": notes, "checked": counts},
                        counts={"exports_downloaded": len(saved), "passcodes_refused": refused},
@@ -157,7 +168,7 @@ class ArenaExports(Flow):
         for kind, path in outcome.data.items():
             if sha256_of(path) != outcome.details["files"][kind]["sha256"]:
                 raise VerificationMismatch(f"L'export {path.name} a changé sur le disque depuis son téléchargement.")
-        return {"exports": len(outcome.data)}
+        return {"exports_checked": len(outcome.data)}
 
 
 def with_files(config: BotConfig, school_id: str, saved: dict[str, Path]) -> BotConfig:

@@ -17,6 +17,7 @@ from bot.landmarks import (ARRIVAL_TIMEOUT_MS, LandmarkReading, PageLandmarks, S
 from bot.otp import OtpSource
 from bot.retry import retry_with_backoff
 from bot.secrets import Secret
+from bot.text import de
 
 # The operator typing the code in the browser has this long (a person, not a site, is awaited).
 TYPED_IN_BROWSER_TIMEOUT_MS = 5 * 60 * 1000
@@ -124,11 +125,11 @@ class ArenaSite:
                 accepted = here._submit(login, password, otp, prompt)
             if accepted:
                 if not in_place and not self.at_portal():
-                    raise FlowFailed(f"La session ARENA de {login} n'a pas été reprise après la connexion.")
+                    raise FlowFailed(f"La session ARENA {de(login)} n'a pas été reprise après la connexion.")
                 return attempt - 1
             if on_refused:
                 on_refused(attempt)
-        raise PasscodeRefused(f"ARENA a refusé la connexion de {login} {tries} fois (passcode faux ou expiré, ou "
+        raise PasscodeRefused(f"ARENA a refusé la connexion {de(login)} {tries} fois (passcode faux ou expiré, ou "
                               "mot de passe du trousseau à revoir) : rien n'a été téléchargé.")
 
     def _submit(self, login: str, password: Secret, otp: OtpSource, prompt: str) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.flow import RunContext
 from bot.otp import OtpSource
 from bot.site_check import Inspection
+from bot.text import de
 
 from .pages import SITE_NAME, ArenaSite
 
@@ -26,7 +27,7 @@ class ArenaInspector:
         site = ArenaSite(ctx.page, ctx.site_url(SITE), arena_labels(ctx))
         otp = OtpSource.for_this_process(ctx.options.otp_command, ctx.options.headed)
         readings = site.inspect(login, ctx.password(SITE), otp,
-                                prompt=f"Passcode ARENA de {login} pour {ctx.school.name} (école {ctx.school_id}) : ",
+                                prompt=f"Passcode ARENA {de(login)} pour {ctx.school.name} (école {ctx.school_id}) : ",
                                 on_refused=lambda attempt: ctx.say(f"    {refusal_text(attempt)}"))
         return Inspection(readings, None, "version non lue (ARENA n'en affiche pas)")
 

@@ -5,14 +5,21 @@ from __future__ import annotations
 from pathlib import Path
 
 from schoolfiles.ent_csv import read_ent_csv
-from bot.flow import Outcome, RunContext, Status
+from bot.flow import Outcome, RunContext, Status, Work
 
 from .common import ENT_CSV_FACT, EntFlow, ent_admin_site
 
 
 class EntAccountsExport(EntFlow):
+    work = Work.DOWNLOADS   # read-only on the ENT
     report_labels = {"counts": {"ent_accounts": "comptes dans l'extraction de l'ENT"},
-                     "details": {"file": "Extraction enregistrée", "encoding": "Encodage", "title": "Titre"}}
+                     "details": {"file": "Extraction enregistrée", "encoding": "Encodage du fichier",
+                                 "title": "Titre (première ligne du fichier)",
+                                 "accounts": "comptes relus dans le fichier enregistré",
+                                 "by_profile": "comptes par profil de l'ENT"},
+                     # The ENT's own profile names (Eleve, Enseignant…), shown as the ENT writes them.
+                     "data_keyed": ("by_profile",),
+                     "inputs": {"export": "extraction des comptes de l'ENT (faite par une exécution précédente)"}}
     # Retry-safe: read-only on the ENT.
     name = "ent-accounts-export"
     title = "ENT : extraction CSV complète des identifiants"
@@ -46,4 +53,4 @@ class EntAccountsExport(EntFlow):
 
     def verify_on_ent(self, ctx: RunContext, outcome: Outcome) -> dict:
         export = read_ent_csv(ctx.recall(ENT_CSV_FACT))   # the file as saved on disk
-        return {"comptes": len(export.accounts), "par profil": export.by_profile}
+        return {"accounts": len(export.accounts), "by_profile": export.by_profile}

@@ -2,7 +2,7 @@
 wording, and, for an ENT the bot does not know, the steps left to a person."""
 from __future__ import annotations
 
-from bot.flow import Flow, Outcome, RunContext, Status
+from bot.flow import Flow, Outcome, RunContext, Status, Work
 
 from .families import EntFamily, EntPages, ent_families, labels_of
 
@@ -63,11 +63,12 @@ class EntFlow(Flow):
         if ent_family(ctx):
             return self.run_on_ent(ctx)
         which = ctx.school.ent_family or ctx.school.ent_connector
+        ctx.show_no_page(f"le robot ne connaît pas les pages de l'ENT « {which} », il n'en a ouvert aucune")
         return Outcome(Status.UNCHANGED, f"ENT « {which} » : le robot ne connaît pas ses pages ; rien n'y a été fait, "
                                          "étape à faire à la main (voir « À faire à la main »).",
                        details={"by_hand": [{"label": f"Sur l'ENT ({which}), à faire à la main",
                                              "items": self.manual_steps(ctx)}]},
-                       data=MANUAL)
+                       data=MANUAL, work=Work.BY_HAND)
 
     def verify(self, ctx: RunContext, outcome: Outcome) -> dict:
         if outcome.data is MANUAL:

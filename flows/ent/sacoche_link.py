@@ -18,7 +18,10 @@ def bases_shown(text: str) -> list[str]:
 
 
 class EntSacocheLink(EntFlow):
-    report_labels = {"details": {"bases_before": "Bases avant l'étape", "ent_status": "Message de l'ENT"}}
+    report_labels = {"details": {"bases_before": "Bases avant l'étape", "ent_status": "Message de l'ENT",
+                                 "base": "base= relu dans la configuration",
+                                 "structures": "structures liées à SACoche",
+                                 "addresses": "adresses du lien « SACoche »"}}
     # Retry-safe: the same number saved again leaves the same link.
     name = "ent-sacoche-link"
     title = "ENT : lien « SACoche » vers l'établissement (base=)"
@@ -54,4 +57,4 @@ class EntSacocheLink(EntFlow):
             raise VerificationMismatch(f"après réouverture, le lien « SACoche » montre base={', '.join(shown) or 'rien'} "
                                        f"au lieu de base={ctx.school_id}")
         urls = sorted(set(re.findall(r"\S+[?&]base=\d+", text)))
-        return {"base": ctx.school_id, "structures": len(shown), "adresses": urls}
+        return {"base": ctx.school_id, "structures": len(shown), "addresses": urls}

@@ -8,10 +8,12 @@ import unicodedata
 
 from bot.errors import FlowFailed, Refused, VerificationMismatch
 from schoolfiles.ent_csv import read_ent_csv
-from bot.flow import Outcome, RunContext, Status
+from bot.flow import Outcome, RunContext, Status, Work
+from bot.secrets import SSO_PREFIX
+from bot.text import de
 
 from ..sacoche.pages import SsoLanding   # SACoche's side of the check
-from .common import ENT_CSV_FACT, EntFlow, ent_labels, ent_site
+from .common import ENT_CSV_FACT, EntFlow, ent_family, ent_labels, ent_site
 
 
 # ENT profile (accounts export) → SACoche profile types (the header's profil_<type>) that fit it:
@@ -26,10 +28,14 @@ def normal(text: str) -> list[str]:
 
 
 class SsoCheck(EntFlow):
-    report_labels = {"details": {"results": "Résultats", "login": "Identifiant ENT", "identified": "Identifié",
-                                 "user": "Utilisateur", "profile": "Profil", "profile_type": "Type de profil",
-                                 "language": "Langue", "url": "Adresse",
-                                 "message": "Message de SACoche"}}
+    work = Work.CHECKS   # read-only on both sites
+    report_labels = {"details": {"results": "Connexions essayées", "login": "Identifiant ENT",
+                                 "identified": "Connecté à SACoche", "user": "Personne affichée par SACoche",
+                                 "profile": "Profil", "language": "Langue", "url": "Adresse atteinte",
+                                 "message": "Message de SACoche",
+                                 # SACoche's internal name of the profile, beside « Profil »: for programs.
+                                 "profile_type": None,
+                                 "connected_users": "utilisateurs connectés par le Bureau de l'ENT"}}
     # Retry-safe: read-only on both sites (the CNIL page is never accepted).
     name = "sso-check"
     title = "Vérification : un utilisateur de l'ENT clique sur « SACoche » et est connecté"
@@ -43,14 +49,16 @@ class SsoCheck(EntFlow):
         return {"users": [u.login for u in ctx.school.sso_check], "sacoche": ctx.site_url("sacoche"),
                 "ent": ctx.site_url("ent")}
 
+    def needed_sites(self, ctx: RunContext) -> tuple[str, ...]:
+        # Each checking user's own ENT password (not the administrator's): pre-flight asks for them.
+        return tuple(f"{SSO_PREFIX}{user.login}" for user in ctx.school.sso_check) if ent_family(ctx) else ()
+
     def preflight_on_ent(self, ctx: RunContext) -> None:
         ent_labels(ctx)
         if not ctx.school.sso_check:
             raise Refused(f"Aucun compte ENT de vérification : indiquez sous schools.{ctx.school_id}.sso_check "
                           "un ou plusieurs comptes réels (un enseignant, un élève, un parent) et enregistrez leur "
                           f"mot de passe (python -m bot credentials set --school {ctx.school_id} --site sso:<identifiant>).")
-        for user in ctx.school.sso_check:
-            ctx.password(f"sso:{user.login}")
 
     def run_on_ent(self, ctx: RunContext) -> Outcome:
         results = []
@@ -58,17 +66,17 @@ class SsoCheck(EntFlow):
             ctx.step(f"{user.login} se connecte à l'ENT et clique sur « SACoche » dans le Bureau")
             page = ctx.isolated_page()
             ent = ent_site(ctx, page)
-            ent.log_in(user.login, ctx.password(f"sso:{user.login}"))
+            ent.log_in(user.login, ctx.password(f"{SSO_PREFIX}{user.login}"))
             landed = ent.open_sacoche_from_desktop()
             ctx.show(landed)   # the report shows SACoche's page, not the ENT's
             landing = SsoLanding(landed).who_is_logged_in()
             if not landing["identified"] and ent_site(ctx, landed).shows_login_form():
-                raise FlowFailed(f"La session ENT de {user.login} a expiré avant le retour vers SACoche "
+                raise FlowFailed(f"La session ENT {de(user.login)} a expiré avant le retour vers SACoche "
                                  "(page de connexion de l'ENT au lieu de SACoche).", transient=True)
             if landing.pop("passing", False):
                 # SACoche could not validate the ticket with the ENT (server error, no answer):
                 # a passing fault, the whole check is run again.
-                raise FlowFailed(f"SACoche n'a pas pu valider auprès de l'ENT la connexion de {user.login} : "
+                raise FlowFailed(f"SACoche n'a pas pu valider auprès de l'ENT la connexion {de(user.login)} : "
                                  f"{landing['message']}", transient=True)
             results.append({"login": user.login, **landing})
         ok = sum(1 for r in results if r["identified"])
@@ -96,4 +104,4 @@ class SsoCheck(EntFlow):
                                 f"comme « {result['profile']} »")
         if problems:
             raise VerificationMismatch("SSO en échec — " + " ; ".join(problems))
-        return {"utilisateurs connectés": [f"{r['login']} → {r['user']} [{r['profile']}]" for r in results]}
+        return {"connected_users": [f"{r['login']} → {r['user']} [{r['profile']}]" for r in results]}

@@ -15,7 +15,8 @@ class SacocheAuthMode(SacocheFlow):
     report_labels = {"details": {"mode": "Valeur de l'option du mode", "previous_mode": "Valeur de l'option précédente",
                                  "mode_label": "Mode", "previous_mode_label": "Mode précédent",
                                  "cas_server_typed": "Serveur CAS saisi",
-                                 "mode_after_reload": "Mode relu après rechargement",
+                                 "mode_read_back": "Mode relu après rechargement",
+                                 "mode_after_reload": "Valeur de l'option relue",
                                  "sso_address": "Adresse SSO affichée par SACoche"}}
     # Retry-safe: saving the same mode twice leaves the same settings.
     name = "sacoche-auth-mode"
@@ -82,4 +83,4 @@ class SacocheAuthMode(SacocheFlow):
         if shown != wanted:
             raise VerificationMismatch(f"après rechargement, SACoche affiche le mode {shown} au lieu de {wanted}")
         sso = page.sso_address()
-        return {"mode_after_reload": shown, "sso_address": sso}
+        return {"mode_read_back": page.option_label(shown), "mode_after_reload": shown, "sso_address": sso}

@@ -41,7 +41,10 @@ class SacocheClassLevels(SacocheFlow):
     site_pages = {"sacoche": (LEVELS,)}
     report_labels = {"counts": {"levels_added": "niveaux ajoutés"},
                      "details": {"added": "Niveaux ajoutés", "already": "Niveaux déjà choisis",
-                                 "classes": "Niveau de chaque classe"}}
+                                 "classes": "Niveau de chaque classe",
+                                 "levels_chosen": "niveaux choisis dans SACoche"},
+                     "data_keyed": ("classes",),   # class names, as the files write them
+                     "inputs": {"sts": "export STS-Web", "eleves": "export SIECLE des élèves"}}
 
     def inputs(self, ctx: RunContext) -> dict:
         return {"sts": ctx.school.files.sts, "eleves": ctx.school.files.eleves}
@@ -98,5 +101,5 @@ class SacocheClassLevels(SacocheFlow):
             raise VerificationMismatch("Après rechargement, SACoche ne liste pas ces niveaux comme choisis : "
                                        + ", ".join(f"{level.name} ({level.ref})" for level in absent))
         table = official_levels()
-        return {"niveaux choisis": [f"{name} ({ref})" + ("" if level_id in table else " — hors table du bot")
+        return {"levels_chosen": [f"{name} ({ref})" + ("" if level_id in table else " — hors table du bot")
                                     for level_id, (ref, name) in chosen.items()]}

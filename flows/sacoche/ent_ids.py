@@ -12,8 +12,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from bot.errors import FlowFailed, Refused, VerificationMismatch
-from bot.flow import Outcome, RunContext, Status
-from bot.text import visible
+from bot.flow import Forecast, Outcome, RunContext, Status, Work
+from bot.text import de, visible
 from schoolfiles.checks import check_school_files
 from schoolfiles.ent_csv import EntCsv, read_ent_csv
 
@@ -30,6 +30,17 @@ ENT_ONLY = "Comptes ENT sans utilisateur SACoche"
 IDS_TAKEN = "Identifiants ENT déjà affectés à un autre utilisateur"
 WITHOUT_ID = "Utilisateurs SACoche sans identifiant ENT"
 LIST_PAGES = tuple(KINDS)
+FORECAST_LABELS = {"ids_to_set": "identifiants à poser", "ids_unchanged": "identifiants déjà en place (inchangés)",
+                   "lines_homonyms": "lignes que SACoche refusera pour homonymie",
+                   "homonyms_to_settle": "homonymes que le robot départagera",
+                   "homonyms_already_settled": "homonymes déjà départagés",
+                   "homonyms_by_hand": "homonymes à traiter à la main",
+                   "ent_unknown": "comptes ENT inconnus de SACoche",
+                   "ids_taken": "identifiants déjà affectés à un autre compte",
+                   "lines_without_id": "lignes sans identifiant (ignorées)"}
+PREDICTION_FILE = "identifiants_ent_prevision.json"
+SACOCHE_REPORT = "identifiants_ent_rapport.html"
+RESULT_FILE = "identifiants_ent_rapport.json"
 
 
 class SacocheEntIds(SacocheFlow):
@@ -44,7 +55,24 @@ class SacocheEntIds(SacocheFlow):
                    "prediction_differences": "écarts entre la prévision et la réponse de SACoche",
                    "sacoche_users_without_ent_id": "utilisateurs SACoche sans identifiant ENT"},
         "details": {"file": "Extraction de l'ENT importée", "changed": "Identifiants posés",
-                    "prediction": "Prévision avant l'envoi", "resolved": "Homonymes départagés par le robot"}}
+                    "resolved": "Homonymes départagés par le robot",
+                    # The figures of the forecast (« Prévisions »).
+                    **FORECAST_LABELS,
+                    # The columns of the lists left to a person.
+                    "ent_line": "Ligne de l'ENT", "ent_profile": "Profil ENT", "ent_class": "Classe ENT",
+                    "why": "Pourquoi", "sacoche_candidates": "Comptes SACoche de ce nom",
+                    "likely_cause": "Cause probable",
+                    "nearest_names": "Noms SACoche proches (suggestions, rien n'est fait)",
+                    # What it keeps for support staff.
+                    "prediction_file": "Prévision du robot, ligne par ligne (écrite avant l'envoi)",
+                    "sacoche_report": "Rapport de SACoche sur l'import (ses trois tableaux)",
+                    "result_file": "Résultat de l'étape, avec les listes à traiter (JSON)",
+                    # What it read back.
+                    "ids_read_back": "identifiants ENT relus dans les pages de gestion",
+                    "settled_read_back": "dont homonymes départagés par le robot",
+                    "users_without_ent_id": "utilisateurs SACoche sans identifiant ENT"},
+        "inputs": {"csv": "extraction des comptes de l'ENT", "sts": "export STS-Web", "eleves": "export SIECLE des élèves",
+                   "responsables": "export SIECLE des responsables"}}
     # Retry-safe: importing the same file again gives each matched account the id it already
     # has ("identifiant d'ENT identique"), and a settled homonym already holds its id.
     name = "sacoche-ent-ids"
@@ -96,20 +124,19 @@ class SacocheEntIds(SacocheFlow):
             return ["prévision faite au début de l'étape, une fois les comptes importés et l'export de l'ENT téléchargé"]
         accounts = read_accounts(ctx)
         prediction = predict(read_ent_csv(path, layout=layout), accounts)
-        settlements = settle_homonyms(prediction, after_upload(accounts, prediction, []))
-        already = sum(s.already for s in settlements)
-        settled = [s for s in settlements if s.account is not None and not s.already]
-        if not ctx.school.ent_ids.resolve_homonyms:
-            settled = []
-        return [describe_prediction(prediction),
-                f"homonymes : {len(settled)} que le robot départagera, {already} déjà départagé(s), "
-                f"{len(settlements) - len(settled) - already} à traiter à la main"]
+        figures = forecast_figures(prediction, accounts, ctx.school.ent_ids.resolve_homonyms)
+        return Forecast([describe_prediction(prediction),
+                         f"homonymes : {figures['homonyms_to_settle']} que le robot départagera, "
+                         f"{figures['homonyms_already_settled']} déjà départagé(s), "
+                         f"{figures['homonyms_by_hand']} à traiter à la main"], figures)
 
     def run(self, ctx: RunContext) -> Outcome:
         layout = self._layout(ctx)
         if layout is None:
+            ctx.show_no_page("aucun fichier d'identifiants à importer pour ce connecteur : SACoche n'a pas été ouvert")
             return Outcome(Status.UNCHANGED, f"Le connecteur {ctx.school.ent_connector} n'importe pas de fichier "
-                                             "d'identifiants : l'ENT les transmet lui-même à SACoche ; rien à faire.")
+                                             "d'identifiants : l'ENT les transmet lui-même à SACoche ; rien à faire.",
+                           work=Work.NOT_NEEDED)
         path = self._csv_path(ctx)
         export = read_ent_csv(path, layout=layout)
         site = sacoche_site(ctx)
@@ -126,7 +153,8 @@ class SacocheEntIds(SacocheFlow):
         prediction = predict(export, accounts)
         ctx.say(f"    prévision : {describe_prediction(prediction)}")
         # On disk before SACoche is written to: a local disk that fails stops the step first.
-        write_prediction(ctx.artifact_path("identifiants_ent_prevision.json"), prediction)
+        write_prediction(ctx.artifact_path(PREDICTION_FILE), prediction)
+        foreseen = forecast_figures(prediction, accounts, ctx.school.ent_ids.resolve_homonyms)
         with ThreadPoolExecutor(max_workers=1) as beside:
             # The nearest names of the lines SACoche will not know are found while SACoche
             # applies the file (1.5 s of Python at 2,000 students, spent waiting otherwise).
@@ -138,7 +166,7 @@ class SacocheEntIds(SacocheFlow):
                              transient=is_transient(feedback.text))
         report = page.report()
         # SACoche's own markup, kept for support staff; names in it shown neutralised.
-        ctx.artifact_path("identifiants_ent_rapport.html").write_text(visible(page.report_html()), encoding="utf-8")
+        ctx.artifact_path(SACOCHE_REPORT).write_text(visible(page.report_html()), encoding="utf-8")
         reported = reported_rows(report.set_rows, report.refused_rows, report.same_rows)
         gaps = differences(prediction, reported)
         verdicts = [verdict for _, verdict in reported]
@@ -164,7 +192,9 @@ class SacocheEntIds(SacocheFlow):
                   "ent_ids_taken": verdicts.count(Verdict.TAKEN.value), "prediction_differences": len(gaps)}
         details = {
             "file": str(path),
-            "prediction": describe_prediction(prediction),
+            "forecast": foreseen,
+            "files_kept": {"prediction_file": PREDICTION_FILE, "sacoche_report": SACOCHE_REPORT,
+                           "result_file": RESULT_FILE},
             "changed": [cells[0] + " → " + cells[-1] for cells in report.set_rows],
             "resolved": [f"{s.line.file_label} → {s.account.nom} {s.account.prenom} ({s.account.kind}"
                          f"{', classe ' + s.account.class_name if s.account.class_name else ''})" for s in resolved],
@@ -189,7 +219,7 @@ class SacocheEntIds(SacocheFlow):
     def _send(ctx: RunContext, page: IdentifierImportPage, option: str, path: Path) -> AjaxFeedback:
         if not page.is_open():   # the accounts were read from this page, without leaving it
             page.open(ctx.login("sacoche"), ctx.password("sacoche"))
-        ctx.step(f"envoi de {path.name} (appliqué aussitôt par SACoche)", target=page.page.locator("button#import_ent"))
+        ctx.step(f"envoi {de(path.name)} (appliqué aussitôt par SACoche)", target=page.page.locator("button#import_ent"))
         return page.import_file(option, path)
 
     @staticmethod
@@ -240,11 +270,10 @@ class SacocheEntIds(SacocheFlow):
         outcome.summary = outcome.summary.replace(
             " (sur", f", {len(without_id)} utilisateur(s) SACoche sans identifiant ENT (sur", 1)
         report = {"counts": outcome.counts, **outcome.details}
-        ctx.artifact_path("identifiants_ent_rapport.json").write_text(
+        ctx.artifact_path(RESULT_FILE).write_text(
             json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
-        return {"identifiants ENT relus dans les pages de gestion": len(wanted) + len(resolved),
-                "dont homonymes départagés par le robot": len(resolved),
-                "utilisateurs SACoche sans identifiant ENT": len(without_id)}
+        return {"ids_read_back": len(wanted) + len(resolved), "settled_read_back": len(resolved),
+                "users_without_ent_id": len(without_id)}
 
 
 def refusal_advice(message: str, account: Account) -> str:
@@ -281,6 +310,20 @@ def after_upload(accounts: list[Account], prediction: Prediction, gaps: list[str
     return [dataclasses.replace(a, id_ent=given[a.user_id]) if a.user_id in given else a for a in accounts]
 
 
+def forecast_figures(prediction: Prediction, accounts: list[Account], resolve: bool) -> dict[str, int]:
+    """The forecast's figures, read before the upload: SACoche's answer line by line, and what
+    the bot will settle of the homonyms it refuses (FORECAST_LABELS words them)."""
+    counts = prediction.counts()
+    settlements = settle_homonyms(prediction, after_upload(accounts, prediction, []))
+    already = sum(s.already for s in settlements)
+    settled = sum(1 for s in settlements if s.account is not None and not s.already) if resolve else 0
+    return {"ids_to_set": counts[Verdict.SET.value], "ids_unchanged": counts[Verdict.SAME.value],
+            "lines_homonyms": counts[Verdict.HOMONYMS.value], "homonyms_to_settle": settled,
+            "homonyms_already_settled": already, "homonyms_by_hand": len(settlements) - settled - already,
+            "ent_unknown": counts[Verdict.UNKNOWN.value], "ids_taken": counts[Verdict.TAKEN.value],
+            "lines_without_id": counts[Verdict.NOT_GIVEN.value]}
+
+
 def describe_prediction(prediction: Prediction) -> str:
     counts = prediction.counts()
     return (f"{counts['set']} identifiant(s) à poser, {counts['same']} déjà en place, {counts['homonyms']} ligne(s) "
@@ -300,9 +343,9 @@ def prediction_json(prediction: Prediction) -> dict:
 
 def homonym_item(settlement: Settlement) -> dict:
     line = settlement.line
-    return {"Ligne de l'ENT": line.file_label, "Profil ENT": line.source.profile, "Classe ENT": line.source.classe,
-            "Pourquoi": settlement.reason,
-            "Comptes SACoche de ce nom": " | ".join(_candidate_text(a) for a in settlement.candidates)}
+    return {"ent_line": line.file_label, "ent_profile": line.source.profile, "ent_class": line.source.classe,
+            "why": settlement.reason,
+            "sacoche_candidates": " | ".join(_candidate_text(a) for a in settlement.candidates)}
 
 
 def _candidate_text(account: Account) -> str:
@@ -318,11 +361,10 @@ def unknown_items(prediction: Prediction, accounts: list[Account]) -> list[dict]
     neighbours = NameNeighbours(accounts)
     items = []
     for line in (p.line for p in prediction.of(Verdict.UNKNOWN)):
-        nearest = neighbours.closest(line)
-        items.append({"Ligne de l'ENT": line.file_label, "Profil ENT": line.source.profile,
-                      "Cause probable": neighbours.why_unknown(line, nearest),
-                      "Noms SACoche proches (suggestions, rien n'est fait)":
-                          ", ".join(f"{a.nom} {a.prenom} ({a.kind})" for _, a in nearest)})
+        nearest = neighbours.suggestions(line)
+        items.append({"ent_line": line.file_label, "ent_profile": line.source.profile,
+                      "likely_cause": neighbours.why_unknown(line, nearest),
+                      "nearest_names": ", ".join(f"{a.nom} {a.prenom} ({a.kind})" for _, a in nearest)})
     return items
 
 

@@ -428,12 +428,22 @@ def _bigrams(text: str) -> Counter:
     return Counter(text[i:i + 2] for i in range(len(text) - 1))
 
 
+def _first_names_differ_by_one_side(ours: list[str], theirs: list[str]) -> bool:
+    """Two spellings of one person's first names where one has a name the other lacks: « Leo
+    Pierre » and « Leo », or « Marie » and « Anne Marie » (a second or a missing first name)."""
+    mine, other = set(ours), set(theirs)
+    return mine != other and (mine <= other or other <= mine)
+
+
 class NameNeighbours:
     """SACoche's accounts by their bare names (accents, case and punctuation aside), to find the
     nearest ones to an ENT line's name. Comparing every unknown line with every account took
     minutes at 2,000 students: an edit distance of at most `max_distance` leaves two names
     sharing at least (longer length − 1 − 2 × max_distance) letter pairs, so only the accounts
-    that share that many pairs, and whose length is close enough, are measured exactly."""
+    that share that many pairs, and whose length is close enough, are measured exactly. A
+    second or a missing first name is too far for that distance (« PARIS Leo Pierre » is 6 edits
+    from « PARIS Leo »): the accounts of the same bare surname are also compared first name by
+    first name, through an index of surnames (one look-up per line)."""
 
     def __init__(self, accounts: list[Account], max_distance: int = 4):
         self.accounts = accounts
@@ -446,8 +456,10 @@ class NameNeighbours:
             for pair, count in _bigrams(name).items():
                 self.by_pair[pair].append((index, count))
         self.by_surname: dict[str, list[Account]] = defaultdict(list)
-        for account in accounts:
+        self.by_bare_surname: dict[str, list[int]] = defaultdict(list)
+        for index, account in enumerate(accounts):
             self.by_surname[fold_accents(account.nom)].append(account)
+            self.by_bare_surname[_plain(account.nom)].append(index)
 
     def closest(self, line: FileLine, limit: int = 3) -> list[tuple[int, Account]]:
         """The accounts whose bare name is nearest the line's, nearest first (then by name)."""
@@ -468,14 +480,38 @@ class NameNeighbours:
         scored.sort(key=lambda pair: (pair[0], pair[1].nom, pair[1].prenom))
         return scored[:limit]
 
+    def other_first_names(self, line: FileLine) -> list[tuple[int, Account]]:
+        """The accounts of the line's surname whose first names are the line's with one more or
+        one less (a second first name written on one side only), with their edit distance."""
+        wanted = _plain(f"{line.nom} {line.prenom}")
+        first_names = _plain(line.prenom).split()
+        return [(_fast_distance(wanted, self.names[index]), self.accounts[index])
+                for index in self.by_bare_surname.get(_plain(line.nom), ())
+                if _first_names_differ_by_one_side(first_names, _plain(self.accounts[index].prenom).split())]
+
+    def suggestions(self, line: FileLine, limit: int = 3) -> list[tuple[int, Account]]:
+        """The names to suggest for a line SACoche does not know: the same name up to punctuation
+        first, then the same surname with a first name more or less, then the nearest by edits."""
+        near = self.closest(line, limit)
+        variants = self.other_first_names(line)
+        found: dict[int, tuple[int, Account, bool]] = {}
+        for distance, account in near:
+            found[id(account)] = (distance, account, False)
+        for distance, account in variants:
+            found[id(account)] = (distance, account, True)
+        ranked = sorted(found.values(), key=lambda item: (item[0] > 0, not item[2], item[0], item[1].nom, item[1].prenom))
+        return [(distance, account) for distance, account, _ in ranked[:limit]]
+
     def why_unknown(self, line: FileLine, nearest: list[tuple[int, Account]] | None = None) -> str:
         """A likely cause for an ENT account SACoche has no one for, in French."""
-        nearest = self.closest(line) if nearest is None else nearest
+        nearest = self.suggestions(line) if nearest is None else nearest
         if nearest and nearest[0][0] == 0 and any(ord(ch) > 0xFF for ch in nearest[0][1].nom):
             return ("le nom SACoche porte un caractère hors de l'alphabet Latin-1 (apostrophe typographique…) que "
                     "SACoche ne sait pas comparer : Id. ENT à poser à la main")
         if nearest and nearest[0][0] == 0:
             return "même nom à la ponctuation près (tiret, espace, apostrophe) : SACoche exige l'écriture exacte"
+        if self.other_first_names(line):
+            return "même nom, avec un prénom de plus ou de moins (second prénom ?)"
         if any(a.prenom.split()[:1] == line.prenom.split()[:1] for a in self.by_surname.get(line.nom, ()) if a.prenom):
             return "même nom, prénom écrit autrement (second prénom ?)"
         if nearest:

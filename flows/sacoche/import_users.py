@@ -12,6 +12,7 @@ from datetime import datetime
 from bot.browser import DownloadBroken, PageInsteadOfDownload
 from bot.errors import FlowFailed, Refused, SiteNotReady, VerificationMismatch
 from bot.flow import Outcome, RunContext, Status
+from bot.text import de
 
 from ..arena.exports import files_await_arena
 from .common import SacocheFlow, sacoche_site
@@ -79,15 +80,18 @@ class ImportKind:
     file_key: str       # key under schools.N.files
     list_page: str      # where SACoche lists these users
     noun: str           # French, plural
+    file_name: str      # French: what a person calls its file
 
 
+STUDENTS_FILE = "export SIECLE des élèves"
 TEACHERS = ImportKind("sacoche-import-teachers", "SACoche : import des professeurs et personnels (STS-Web)",
                       "siecle_professeurs_directeurs", "siecle_professeurs_directeurs", "sts",
-                      "administrateur_professeur", "professeurs et personnels")
+                      "administrateur_professeur", "professeurs et personnels", "export STS-Web")
 STUDENTS = ImportKind("sacoche-import-students", "SACoche : import des élèves (SIECLE)",
-                      "siecle_eleves", "siecle_eleves", "eleves", "administrateur_eleve", "élèves")
+                      "siecle_eleves", "siecle_eleves", "eleves", "administrateur_eleve", "élèves", STUDENTS_FILE)
 PARENTS = ImportKind("sacoche-import-parents", "SACoche : import des parents (SIECLE)",
-                     "siecle_parents", "siecle_parents", "responsables", "administrateur_parent", "parents")
+                     "siecle_parents", "siecle_parents", "responsables", "administrateur_parent", "parents",
+                     "export SIECLE des responsables")
 
 
 class SacocheImportUsers(SacocheFlow):
@@ -103,7 +107,10 @@ class SacocheImportUsers(SacocheFlow):
         self.report_labels = {
             "counts": {f"{COUNT_PREFIX[kind.name]}_{key}": label for key, label in COUNT_LABELS.items()},
             "details": {"mode": "Mode d'affichage de l'assistant", "file": "Fichier importé",
-                        "steps": "Messages de l'assistant SACoche"}}
+                        "steps": "Messages de l'assistant SACoche, par étape de l'assistant",
+                        "expected": f"{kind.noun} attendus (d'après le fichier)",
+                        "listed": f"{kind.noun} listés par SACoche"},
+            "inputs": {"file": kind.file_name, "eleves": STUDENTS_FILE}}
 
     # Before any click -------------------------------------------------------------------------
     def preflight(self, ctx: RunContext) -> None:
@@ -153,7 +160,7 @@ class SacocheImportUsers(SacocheFlow):
         log.notes.extend(f"Avertissement de SACoche sur la page d'import : {notice}" for notice in notices)
         ctx.say(f"    mode {mode} ({'proposé par SACoche' if mode == proposed else 'imposé'}), fichier {expected.path.name}")
         try:
-            ctx.step(f"choix de la catégorie, mode {mode}, envoi de {expected.path.name}",
+            ctx.step(f"choix de la catégorie, mode {mode}, envoi {de(expected.path.name)}",
                      target=wizard.page.locator(f"button#{self.kind.button}"))
             step = wizard.upload(self.kind.button, expected.path)
             for _ in range(MAX_STEPS):
@@ -317,7 +324,7 @@ class SacocheImportUsers(SacocheFlow):
                 f"SACoche liste {len(rows)} {self.kind.noun} actuels, le fichier en annonce {len(expected.people)}"
                 + (f" ; absents de SACoche : {names}" + ("…" if len(missing) > 10 else "") if missing else "")
                 + (f" ; {len(extra)} compte(s) hors fichier" if extra else ""))
-        return {f"{self.kind.noun} attendus": len(expected.people), f"{self.kind.noun} listés par SACoche": len(rows)}
+        return {"expected": len(expected.people), "listed": len(rows)}
 
 
 class StepLog:
@@ -345,7 +352,11 @@ class StepLog:
 
     def record(self, step: WizardStep) -> None:
         self.steps.append({"step": self.current, "lines": step.lines})
-        self.ctx.say(f"    étape {self.current} : {' / '.join(step.lines)[:160]}")
+        # Every line in full, one under the other (a person reads them); one say() per line, so that
+        # in a batch each line keeps its school's prefix.
+        head = f"    étape {self.current} : "
+        for number, line in enumerate(step.lines or [""]):
+            self.ctx.say(f"{head if number == 0 else ' ' * len(head)}{line}".rstrip())
         for line in step.lines:
             self._parse(line)
         if step.target:

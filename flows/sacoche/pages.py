@@ -19,6 +19,7 @@ from bot.landmarks import ARRIVAL_TIMEOUT_MS, Landmark, LandmarkReading, PageLan
     css, read_fetched_pages, read_landmarks, require_landmarks
 from bot.retry import RetryAfter, retry_with_backoff, with_retries
 from bot.secrets import Secret
+from bot.text import shorten
 
 # Answers after which running the flow again from its start is expected to work: the page's own
 # message when a request failed (server error, network), and the lost-session answers.
@@ -810,7 +811,7 @@ class SsoLanding:
                     "profile_type": header["type"], "language": header["locale"], "url": self.page.url}
         message = self.page.locator("p.danger, div.probleme, body").first.inner_text().strip()
         title = error_title.first.inner_text().strip()
-        return {"identified": False, "user": "", "profile": "", "message": f"{title} — {message[:300]}",
+        return {"identified": False, "user": "", "profile": "", "message": f"{title} — {shorten(message, 300)}",
                 "url": self.page.url, "passing": title.startswith(CAS_VALIDATION_FAILED)}
 
 

@@ -28,5 +28,20 @@ def accepts(seed: str, code: str, moment: float | None = None) -> bool:
     return any(hmac.compare_digest(code, code_at(seed, moment + shift * STEP_S)) for shift in (-1, 0, 1))
 
 
+def main(argv: list[str] | None = None) -> int:
+    from bot.frenchargs import FrenchParser
+    parser = FrenchParser(prog="python -m sim.arena.otp",
+                          description="Affiche le passcode à usage unique du moment (TOTP, 6 chiffres, 30 s), "
+                                      "comme le jeton ARENA de la démonstration.")
+    parser.add_argument("seed", nargs="?", default=DEMO_SEED, metavar="GRAINE",
+                        help="graine du jeton, en base32 (défaut : celle de la démonstration)")
+    args = parser.parse_args(argv)
+    try:
+        print(code_at(args.seed, time.time()))
+    except ValueError:   # binascii.Error: not base32
+        parser.error(f"graine « {args.seed} » : base32 attendue (lettres A-Z et chiffres 2-7)")
+    return 0
+
+
 if __name__ == "__main__":
-    print(code_at(sys.argv[1] if len(sys.argv) > 1 else DEMO_SEED, time.time()))
+    sys.exit(main())

@@ -17,6 +17,7 @@ from bot.landmarks import (ARRIVAL_TIMEOUT_MS, Landmark, LandmarkReading, PageLa
                            read_in_turn, read_landmarks, require_landmarks)
 from bot.retry import retry_with_backoff
 from bot.secrets import Secret
+from bot.text import de
 
 SITE_NAME = "l'ENT"
 
@@ -92,7 +93,7 @@ class EsupSite:
             in_place = private is self.page   # an isolated page: already on the login form
             EsupSite(private, self.base_url, self.labels)._log_in_here(login, password, on_login_form=in_place)
         if not in_place and not self._at_desktop_or_login():
-            raise FlowFailed(f"La session ENT de {login} n'a pas été reprise après la connexion.")
+            raise FlowFailed(f"La session ENT {de(login)} n'a pas été reprise après la connexion.")
 
     def _identified_here(self) -> bool:
         """The page on screen is one of this ENT's, with its menu (Bureau, Déconnexion): a session
