@@ -1,22 +1,24 @@
 """Reading an XML export safely: no DTD, no entity, no external reference (defusedxml), a size cap
-that also holds for a zip member that lies about its size, streaming (iterparse, each record
-dropped once read, so a 2,000-student file stays small in memory), and precise French refusals:
-what was found, what was expected."""
+that also holds for a zip member that lies about its size, caps on depth and width (no real
+export comes near them), streaming (iterparse, each record dropped once read, so a 2,000-student
+file stays small in memory), work linear in the file's size and depth, and precise French
+refusals: what was found, what was expected."""
 from __future__ import annotations
 
 import codecs
 import contextlib
 import re
+import sys
 import zipfile
 import zlib
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO, Callable, Iterator
-from xml.etree.ElementTree import Element, ParseError
+from xml.etree.ElementTree import Element, ParseError, TreeBuilder
 
 from defusedxml import DefusedXmlException, DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden
-from defusedxml.ElementTree import iterparse
+from defusedxml.ElementTree import DefusedXMLParser, iterparse
 
 from bot.errors import Refused
 from bot.fsutil import regular_file_problem
@@ -24,11 +26,25 @@ from bot.fsutil import regular_file_problem
 MAX_FILE_BYTES = 50 * 1024 * 1024
 ZIP_MAGIC = b"PK\x03\x04"
 HEAD_BYTES = 64 * 1024          # kept to explain a refusal (declaration, DTD)
-# The parser is fed in large pieces: expat (2.5, Debian 12) scans a token again from its start at
-# each piece it is given, so one huge comment or attribute fed 16 KiB at a time takes quadratic
-# time (a 50 MB comment: hours). In 8 MiB pieces the worst the size cap allows, a 50 MiB comment,
-# parses in under 10 s; ordinary exports are unaffected.
+# The parser builds every element of a piece before scan() sees the first: small pieces keep that
+# memory small (8 MiB of tiny elements is 400 MB). But expat (2.5, Debian 12) scans a token again
+# from its start at each piece it is given, so one huge comment or attribute fed 16 KiB at a time
+# takes quadratic time (a 50 MB comment: hours). So a piece after which the parser gave no event
+# (it is inside one long token) makes the next one twice as big, up to READ_BYTES; any event brings
+# it back to FIRST_READ_BYTES. The rescans then add up to a few times the token's length.
+FIRST_READ_BYTES = 64 * 1024
 READ_BYTES = 8 * 1024 * 1024
+# Real STS-Web and SIECLE exports nest about 10 levels (STS_EDT/DONNEES/STRUCTURE/DIVISIONS/DIVISION/
+# SERVICES/SERVICE/ENSEIGNANTS/ENSEIGNANT). Far deeper is a broken or hostile file: refused as soon
+# as an element opens below this level, root counted as level 1.
+MAX_XML_DEPTH = 64
+# Width, for the same reason: a real export's element has a few attributes, and a record (an
+# ELEVE, a DIVISION…), kept whole until read, a few hundred elements at most. A record of millions
+# of elements fits in the size cap and would hold a gigabyte. (One tag of millions of attributes
+# still costs expat and pyexpat about that much before any handler sees it; refusing spares the rest.)
+MAX_XML_ATTRIBUTES = 256
+MAX_RECORD_ELEMENTS = 100_000
+NOT_AN_EXPORT = "ce n'est pas un export STS-Web/SIECLE ({}) ; rien n'a été fait sur les sites"
 
 XmlPath = tuple[str, ...]       # tags below the root, e.g. ("DONNEES", "ELEVES", "ELEVE")
 
@@ -200,6 +216,71 @@ class _TooBig(Exception):
     pass
 
 
+class _TooBroad(Exception):
+    """A shape no real export has: too deep, too many attributes, too big a record; French."""
+
+
+def _tag(tag: str) -> str:
+    return tag if len(tag) <= 40 else tag[:40] + "…"
+
+
+def _too_deep(tag: str, max_depth: int, line: int | None) -> _TooBroad:
+    where = f", ligne {line}" if line else ""
+    return _TooBroad(f"est imbriqué sur plus de {max_depth} niveaux (élément « {_tag(tag)} » au niveau "
+                     f"{max_depth + 1}{where}) : " + NOT_AN_EXPORT.format("les vrais en ont une dizaine"))
+
+
+def _too_many_attributes(tag: str, line: int | None) -> _TooBroad:
+    where = f", ligne {line}" if line else ""
+    return _TooBroad(f"a un élément « {_tag(tag)} » de plus de {MAX_XML_ATTRIBUTES} attributs{where} : "
+                     + NOT_AN_EXPORT.format("les vrais en ont au plus quelques-uns"))
+
+
+def _record_too_big(path: list[str]) -> _TooBroad:
+    count = f"{MAX_RECORD_ELEMENTS:,}".replace(",", " ")
+    return _TooBroad(f"a un élément « {_tag('/'.join(path))} » qui contient plus de {count} éléments : "
+                     + NOT_AN_EXPORT.format("les vrais en ont au plus quelques centaines"))
+
+
+def _guard_shape(parser: DefusedXMLParser, max_depth: int | None) -> None:
+    """Checks the depth and the attributes inside expat's own element handlers, so that a file
+    too deep or too wide stops at its first such element, not after expat has built the whole
+    piece it was given (after a long token, 8 MiB: 2.8 million nested elements, a gigabyte) nor
+    the attributes' dictionary. scan() checks again on its events, in case a later defusedxml
+    hides these handlers."""
+    expat = getattr(parser, "parser", None)
+    start = getattr(expat, "StartElementHandler", None)
+    end = getattr(expat, "EndElementHandler", None)
+    if start is None or end is None:
+        return
+    deepest = max_depth if max_depth is not None else sys.maxsize
+    # Ordered attributes come as one list: name, value, name, value…
+    most = MAX_XML_ATTRIBUTES * (2 if expat.ordered_attributes else 1)
+    depth = 0
+
+    def guarded_start(tag, attributes):
+        nonlocal depth
+        depth += 1
+        if depth > deepest:
+            raise _too_deep(tag, deepest, expat.CurrentLineNumber)
+        if len(attributes) > most:
+            raise _too_many_attributes(tag, expat.CurrentLineNumber)
+        return start(tag, attributes)
+
+    def guarded_end(tag):
+        nonlocal depth
+        depth -= 1
+        return end(tag)
+
+    expat.StartElementHandler = guarded_start
+    expat.EndElementHandler = guarded_end
+
+
+def _forget(parent: Element, count: int) -> None:
+    """Drops the first `count` children of `parent`, already read and cleared."""
+    del parent[:count]
+
+
 class _GuardedReader:
     """Wraps the byte stream given to the parser: enforces the size cap on what is really read,
     keeps the head (to explain a refusal), and checks on the fly whether the bytes are UTF-8."""
@@ -217,9 +298,15 @@ class _GuardedReader:
         self.non_ascii = False
         self.php = False
         self._tail = b""
+        self.piece = FIRST_READ_BYTES
+        self.progress = True                # set by scan() at each event the parser gives
 
     def read(self, size: int = -1) -> bytes:
-        chunk = self.stream.read(max(size, READ_BYTES) if size >= 0 else size)
+        if size >= 0:
+            self.piece = FIRST_READ_BYTES if self.progress else min(self.piece * 2, READ_BYTES)
+            self.progress = False
+            size = self.piece
+        chunk = self.stream.read(size)
         if not chunk:
             self._feed_utf8(b"", final=True)
             return chunk
@@ -318,48 +405,75 @@ def _encoding_problem(reader: _GuardedReader, declared: str | None) -> str | Non
 
 
 def scan(source: XmlSource, records: dict[XmlPath, Callable[[Element], None]],
-         on_root: Callable[[str], None] | None = None, max_bytes: int = MAX_FILE_BYTES) -> ScanInfo:
+         on_root: Callable[[str], None] | None = None, max_bytes: int = MAX_FILE_BYTES,
+         max_depth: int | None = MAX_XML_DEPTH) -> ScanInfo:
     """Streams the document once, calling `records[path](element)` for each complete element at
     one of those paths; `on_root(tag)` may refuse as soon as the root is known. Everything is
-    dropped once handled, so memory stays bounded by the largest record."""
+    dropped once handled, so memory stays bounded by the largest record. The work per element
+    does not grow with the depth nor with the number of siblings: the path is compared only while
+    it is no longer than the longest record path, and read siblings are dropped in batches."""
     info = ScanInfo()
+    longest = max((len(key) for key in records), default=0)
     with source.open() as stream:
         reader = _GuardedReader(stream, max_bytes)
         stack: list[Element] = []
         path: list[str] = []
+        handled: list[int] = []             # per open element: children read, cleared, not yet dropped
         record_depth: int | None = None     # depth of the record being built, if any
+        record_elements = 0                 # elements inside it so far
         try:
-            for event, element in iterparse(reader, events=("start", "end"), forbid_dtd=True,
-                                            forbid_entities=True, forbid_external=True):
+            parser = DefusedXMLParser(target=TreeBuilder(), forbid_dtd=True, forbid_entities=True,
+                                      forbid_external=True)
+            events = iterparse(reader, events=("start", "end"), parser=parser)
+            _guard_shape(parser, max_depth)
+            for event, element in events:
+                reader.progress = True
                 if event == "start":
+                    if max_depth is not None and len(stack) >= max_depth:
+                        raise _too_deep(element.tag, max_depth, None)
+                    if len(element.attrib) > MAX_XML_ATTRIBUTES:
+                        raise _too_many_attributes(element.tag, None)
                     if stack:
                         path.append(element.tag)
                         if len(path) <= 2:
                             info.sections.add(tuple(path))
-                        if record_depth is None and tuple(path) in records:
-                            record_depth = len(path)
+                        if record_depth is None:
+                            if len(path) <= longest and tuple(path) in records:
+                                record_depth, record_elements = len(path), 0
+                        else:
+                            record_elements += 1
+                            if record_elements > MAX_RECORD_ELEMENTS:
+                                raise _record_too_big(path[:record_depth])
                     else:
                         info.root_tag = element.tag
                         if on_root:
                             on_root(element.tag)
                     stack.append(element)
+                    handled.append(0)
                     continue
                 depth = len(path)
-                if record_depth is not None and depth > record_depth:
-                    stack.pop()
-                    path.pop()
-                    continue                # part of a record still being built: keep it
                 if record_depth == depth:
                     records[tuple(path)](element)
                     record_depth = None
                 stack.pop()
+                handled.pop()
                 if path:
                     path.pop()
+                if record_depth is not None:
+                    continue                # part of a record still being built: keep it
                 element.clear()
                 if stack:
-                    stack[-1].remove(element)
+                    # Removing each child as it ends would shift all its unread siblings (tens of
+                    # thousands per piece, millions after a long token): quadratic. Read children
+                    # are dropped together once they are half the list: a bounded cost per child.
+                    handled[-1] += 1
+                    if handled[-1] * 2 >= len(stack[-1]):
+                        _forget(stack[-1], handled[-1])
+                        handled[-1] = 0
         except _TooBig:
             raise source.refuse(f"plus de {human_size(max_bytes)} une fois lu : au-delà du plafond") from None
+        except _TooBroad as exc:
+            raise source.refuse(str(exc)) from None
         except (DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden) as exc:
             raise source.refuse(_dtd_problem(reader.head, exc)) from None
         except ParseError as exc:
