@@ -15,4 +15,4 @@ def test_an_ent_export_cut_short_fails_cleanly_then_succeeds(sims, school):
     post_json(sims.ent_url + "_sim/faults", {})
     whole = school("run", "ent-accounts-export", "--school", "123", "--json")
     assert whole.code == 0
-    assert whole.report["flows"][0]["details"]["verified"]["comptes"] == len(ent_state(sims)["accounts"]) - 1
+    assert whole.report["flows"][0]["details"]["verified"]["accounts"] == len(ent_state(sims)["accounts"]) - 1
