@@ -136,6 +136,9 @@ def build_parser(catalogue: Catalogue | None = None) -> argparse.ArgumentParser:
     creds.add_argument("--site", required=True, metavar="SITE",
                        help=f"le compte : {accounts_help}ou {secrets.SSO_PREFIX}<identifiant ENT> (un compte ENT de "
                             "vérification SSO, listé sous schools.N.sso_check)")
+    creds.add_argument(secrets.ALLOW_PLAINTEXT_FLAG, dest="allow_plaintext_keyring", action="store_true",
+                       help="set : accepter un trousseau qui garde le mot de passe en clair dans un fichier (le seul "
+                            "disponible sans session graphique) ; sans cette option, il est refusé")
     with_config(creds)
     creds.set_defaults(handler=credentials)
 
@@ -328,7 +331,7 @@ def forecast_text(forecasts: list[dict]) -> str:
 
 def check_site(args, catalogue: Catalogue, env: Environment) -> ExitStatus:
     from .runner import check_sites
-    from .site_check import summary, table
+    from .site_check import exit_status, summary, table
     config = load_config(config_path(args, env))
     options = RunOptions(headed=args.headed, slow_mo_ms=args.slow_mo, otp_command=args.otp_command,
                          quiet=args.json)
@@ -339,7 +342,7 @@ def check_site(args, catalogue: Catalogue, env: Environment) -> ExitStatus:
                                                        ensure_ascii=False, indent=2))))
     else:
         env.out(visible(secrets.redact(table(reports) + "\n" + summary(reports))))
-    return ExitStatus.OK if all(report.ok for report in reports) else ExitStatus.MISMATCH
+    return exit_status(reports)
 
 
 def credentials(args, catalogue: Catalogue, env: Environment) -> ExitStatus:
@@ -358,12 +361,13 @@ def credentials(args, catalogue: Catalogue, env: Environment) -> ExitStatus:
         env.out("Mot de passe supprimé du trousseau." if removed else "Aucun mot de passe à supprimer.")
         return ExitStatus.OK
     if env.interactive:
+        # A keyring that would keep it in clear is said before the password is typed.
+        secrets.check_keyring_for_storing(args.school, args.site, args.allow_plaintext_keyring)
         password = getpass.getpass(f"Mot de passe {args.site} de l'école {args.school} : ")
     else:
         password = env.stdin.readline().rstrip("\r\n")
     if not password:
         raise Refused("Mot de passe vide : rien n'a été enregistré.")
-    secrets.set_password(args.school, args.site, password)
-    env.out(f"Mot de passe {args.site} de l'école {args.school} enregistré dans le trousseau "
-            f"(service {secrets.SERVICE}).")
+    where = secrets.set_password(args.school, args.site, password, allow_plaintext=args.allow_plaintext_keyring)
+    env.out(f"Mot de passe {args.site} de l'école {args.school} enregistré {where}.")
     return ExitStatus.OK

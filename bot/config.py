@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .errors import Refused
 from .fsutil import regular_file_problem
+from .secrets import masked_url
 
 UAI_CHECK_LETTERS = "ABCDEFGHJKLMNPRSTUVWXYZ"
 ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
@@ -66,14 +67,22 @@ class SiteConfig(Strict):
     @field_validator("url")
     @classmethod
     def _check_url(cls, url: str) -> str:
+        # Every message shows the address with its credentials masked (user:***@): the
+        # message is printed, and a password typed in the address must not be.
+        shown = masked_url(url.strip())
+        if shown != url.strip() or "@" in urlsplit(url.strip()).netloc:
+            raise ValueError(f"adresse « {shown} » refusée : elle ne doit pas contenir d'identifiants ; "
+                             "enregistrez le mot de passe avec « python -m bot credentials set » (ou password_env)")
         parts = urlsplit(url.strip())
+        try:
+            parts.port
+        except ValueError:
+            raise ValueError(f"adresse « {shown} » invalide : port non numérique") from None
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"adresse « {url} » invalide : http(s)://hôte/chemin attendu")
+            raise ValueError(f"adresse « {shown} » invalide : http(s)://hôte/chemin attendu")
         if parts.scheme == "http" and not is_loopback(parts.hostname):
-            raise ValueError(f"adresse « {url} » refusée : http:// non chiffré n'est permis que "
+            raise ValueError(f"adresse « {shown} » refusée : http:// non chiffré n'est permis que "
                              "sur la boucle locale (simulateurs) ; utilisez https://")
-        if parts.username or parts.password:
-            raise ValueError("l'adresse ne doit pas contenir d'identifiants : utilisez le trousseau")
         return url.strip() if url.strip().endswith("/") else url.strip() + "/"
 
 

@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives import serialization
 
 from .config import SiteConfig
 from .errors import Refused
+from .secrets import masked_url
 from .text import de
 
 CONNECT_TIMEOUT_S = 10
@@ -59,12 +60,12 @@ def check_site(name: str, site: SiteConfig) -> str | None:
     der = _presented_certificate(host, port)
     shown = fingerprint(der)
     if not site.allow_self_signed_certificate:
-        raise Refused(f"Certificat TLS refusé pour {site.url} (site « {name} ») : {reason}. Empreinte SHA-256 "
-                      f"présentée : {shown}. Si c'est bien le certificat auto-signé de ce serveur (vérifiez "
-                      f"l'empreinte auprès de son administrateur), ajoutez sous sites.{name} : "
+        raise Refused(f"Certificat TLS refusé pour {masked_url(site.url)} (site « {name} ») : {reason}. "
+                      f"Empreinte SHA-256 présentée : {shown}. Si c'est bien le certificat auto-signé de ce serveur "
+                      f"(vérifiez l'empreinte auprès de son administrateur), ajoutez sous sites.{name} : "
                       f"allow_self_signed_certificate: true et certificate_sha256: \"{shown}\".")
     if site.certificate_sha256 and site.certificate_sha256 != shown:
-        raise Refused(f"Certificat TLS {de(site.url)} (site « {name} ») différent de celui autorisé : "
+        raise Refused(f"Certificat TLS {de(masked_url(site.url))} (site « {name} ») différent de celui autorisé : "
                       f"empreinte présentée {shown}, attendue {site.certificate_sha256} (clé "
                       f"sites.{name}.certificate_sha256). Le serveur a changé de certificat, ou ce n'est "
                       "pas le bon serveur : rien n'a été fait.")
