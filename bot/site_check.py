@@ -13,10 +13,12 @@ from typing import Mapping, Protocol, Sequence
 
 from playwright.sync_api import Error as PlaywrightError
 
-from .errors import BotError, FlowFailed, Refused
+from .errors import BotError, FlowFailed, LoginRefused, Refused
 from .flow import RunContext
 from .landmarks import LandmarkReading, SiteChanged
 from .retry import wait_before_retry
+from .secrets import SSO_PREFIX
+from .status import ExitStatus
 from .text import de
 
 INSPECTION_ATTEMPTS = 2   # a passing fault (a lost session, a server error) gets one more visit
@@ -59,20 +61,34 @@ class SiteReport:
     version: str | None = None
     version_note: str = ""
     readings: list[LandmarkReading] = field(default_factory=list)
-    problem: str = ""           # the site could not be visited (unreachable, login refused…)
+    problem: str = ""           # the site could not be visited (unreachable, a server error…)
+    page_changed: str = ""      # a page on the way lacked what the bot knows (SiteChanged), before any reading
     duration_s: float = 0.0
+    # The site refused the bot's login (its pages were not seen: neither present nor missing).
+    login_refused: LoginRefused | None = None
+    advice: str = ""            # what to do about it (French), with the command that fixes it
 
     @property
     def missing(self) -> list[LandmarkReading]:
         return [reading for reading in self.readings if not reading.present]
 
     @property
+    def changed(self) -> bool:
+        """The site's pages are not those the bot knows (a landmark missing)."""
+        return bool(self.missing or self.page_changed)
+
+    @property
     def ok(self) -> bool:
-        return not self.problem and not self.missing
+        return not self.problem and not self.changed and self.login_refused is None
 
     def as_dict(self) -> dict:
         return {"site": self.site, "title": self.title, "version": self.version, "version_note": self.version_note,
-                "ok": self.ok, "problem": self.problem, "duration_s": self.duration_s,
+                # Why the pages were not all seen, in one sentence (report.html shows it).
+                "ok": self.ok, "problem": self.problem or self.page_changed or (
+                    self.login_refused.message if self.login_refused else ""), "duration_s": self.duration_s,
+                **({"page_changed": True} if self.page_changed else {}),
+                **({"login_refused": {**self.login_refused.as_dict(), "summary": self.login_refused.message,
+                                      "what_to_do": self.advice}} if self.login_refused else {}),
                 "landmarks": [{"page": r.page, "landmark": r.landmark.what, "present": r.present,
                                **({"hint": r.landmark.hint} if r.landmark.hint and not r.present else {})}
                               for r in self.readings]}
@@ -141,7 +157,13 @@ def inspect_sites(ctx: RunContext, inspectors: Sequence[SiteInspector], thorough
             try:
                 inspection = inspector.inspect(ctx, thorough, (pages or {}).get(inspector.site))
             except SiteChanged as changed:
-                report.problem = changed.message
+                report.problem, report.page_changed = "", changed.message
+                break
+            except LoginRefused as refused:
+                # A password or an account to correct, not a page: never visited again in this run.
+                report.problem, report.login_refused, report.advice = "", refused, login_advice(ctx, refused)
+                report.readings, report.version, report.version_note = (list(refused.readings), refused.version,
+                                                                        refused.version_note)
                 break
             except Refused:
                 raise
@@ -169,33 +191,99 @@ def inspect_sites(ctx: RunContext, inspectors: Sequence[SiteInspector], thorough
     return reports
 
 
+def exit_status(reports: Sequence[SiteReport]) -> ExitStatus:
+    """check-site's exit code: 0 when every landmark is there; 4 when a page changed or a site
+    could not be visited; else 2 when a site refused the login (a password to correct)."""
+    if all(report.ok for report in reports):
+        return ExitStatus.OK
+    if any(report.changed or report.problem for report in reports):
+        return ExitStatus.MISMATCH
+    return ExitStatus.REFUSED
+
+
+def login_advice(ctx: RunContext, refused: LoginRefused) -> str:
+    """What to do about a refused login, with the command that stores the refused password: the
+    site's own account (`accounts.<site>`), or an SSO user's of `sso_check` (`sso:<login>`)."""
+    school = ctx.school
+    account = school.accounts.get(refused.site)
+    if account is not None and account.login == refused.account:
+        return refused.advice(ctx.school_id, refused.site, f"schools.{ctx.school_id}.accounts.{refused.site}.login",
+                              account.password_env)
+    user = next((user for user in school.sso_check if user.login == refused.account), None)
+    if user is not None:
+        return refused.advice(ctx.school_id, f"{SSO_PREFIX}{user.login}", f"schools.{ctx.school_id}.sso_check",
+                              user.password_env)
+    return refused.advice(ctx.school_id, refused.site, f"schools.{ctx.school_id}.accounts.{refused.site}.login")
+
+
+def visited_text(report: SiteReport) -> str:
+    """The terminal's line after a site's check: its landmarks found, or why none were read."""
+    if report.login_refused is not None:
+        present = sum(reading.present for reading in report.readings)
+        before = (f" ; {present}/{len(report.readings)} repères présents sur la page de connexion"
+                  if report.readings else "")
+        return f"{report.title} : connexion refusée, pages suivantes non vérifiées{before} ({report.duration_s:.1f} s)"
+    if (report.problem or report.page_changed) and not report.readings:
+        return f"{report.title} : pages non vérifiées ({report.duration_s:.1f} s)"
+    present = sum(reading.present for reading in report.readings)
+    seen = f" ; version {report.version}" if report.version else ""
+    return (f"{report.title} : {present}/{len(report.readings)} repères présents{seen} ({report.duration_s:.1f} s)"
+            + (f" ({report.version_note})" if report.version and report.version_note else ""))
+
+
+LOGIN_REFUSED_STATE = "CONNEXION REFUSÉE"
+
+
 def table(reports: Sequence[SiteReport]) -> str:
-    """The French table check-site prints: site, page, landmark, present or missing."""
+    """The French table check-site prints: site, page, landmark, present or missing; a site whose
+    login was refused says so (its pages were not seen), and so does a site not visited."""
     rows = [("Site", "Page", "Repère", "État")]
     for report in reports:
         for reading in report.readings:
             rows.append((report.title, reading.page, reading.landmark.what, "présent" if reading.present else "ABSENT"))
+        if report.login_refused is not None:
+            rows.append((report.title, "connexion", f"compte {report.login_refused.account}", LOGIN_REFUSED_STATE))
+        if report.page_changed:
+            rows.append((report.title, "—", report.page_changed, "ABSENT"))
         if report.problem:
             rows.append((report.title, "—", report.problem, "NON VÉRIFIÉ"))
     widths = [min(max(len(row[i]) for row in rows), 60) for i in range(3)]
     lines = [" | ".join([*(cell.ljust(widths[i]) for i, cell in enumerate(row[:3])), row[3]]) for row in rows]
-    lines.insert(1, "-+-".join("-" * width for width in [*widths, 11]))
+    lines.insert(1, "-+-".join("-" * width for width in [*widths, len(LOGIN_REFUSED_STATE)]))
     for report in reports:
         seen = report.version or "non lue"
         lines.append(f"Version {de(report.title)} : {seen}" + (f" — {report.version_note}" if report.version_note else ""))
     return "\n".join(lines)
 
 
+def _clause(text: str) -> str:
+    """A sentence made a clause of a longer one: without its final period (no « .. »)."""
+    text = text.strip()
+    return text[:-1].rstrip() if text.endswith(".") and not text.endswith("..") else text
+
+
 def summary(reports: Sequence[SiteReport]) -> str:
-    """One French sentence: what is missing where, or that every landmark is there."""
-    wrong = []
+    """French: what is missing where, the logins refused (with what to do), the sites not
+    visited; or that every landmark is there. Each cause in its own words: a refused login or
+    an unreachable site is no page « différente »."""
+    changed, refused, unvisited = [], [], []
     for report in reports:
+        if report.login_refused is not None:
+            refused.append(f"{report.login_refused.message}. {report.advice}")
+        if report.page_changed:
+            changed.append(f"{report.title} : {_clause(report.page_changed)}")
         if report.problem:
-            wrong.append(f"{report.title} : {report.problem}")
+            unvisited.append(f"{report.title} : {_clause(report.problem)}")
         for reading in report.missing:
             hint = f" (adaptable : {reading.landmark.hint})" if reading.landmark.hint else ""
-            wrong.append(f"{report.title}, page « {reading.page} » : {reading.landmark.what} introuvable{hint}")
-    if not wrong:
+            changed.append(f"{report.title}, page « {reading.page} » : {reading.landmark.what} introuvable{hint}")
+    if not (changed or refused or unvisited):
         count = sum(len(report.readings) for report in reports)
         return f"Tous les repères sont présents ({count} sur {len(reports)} site(s))."
-    return "Pages différentes de celles que le robot connaît : " + " ; ".join(wrong) + "."
+    parts = []
+    if changed:
+        parts.append("Pages différentes de celles que le robot connaît : " + " ; ".join(changed) + ".")
+    parts += refused
+    if unvisited:
+        parts.append("Site non vérifié : " + " ; ".join(unvisited) + ".")
+    return " ".join(parts)

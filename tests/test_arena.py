@@ -116,11 +116,12 @@ def test_a_wrong_passcode_then_a_good_one_downloads_the_three_exports(sims, aren
     assert not any(code in result.stdout + result.stderr for code in codes)
 
 
-def test_three_wrong_passcodes_end_with_exit_3_and_no_sacoche_request(sims, arena_school, tmp_path):
+def test_three_wrong_passcodes_end_with_exit_2_and_no_sacoche_request(sims, arena_school, tmp_path):
+    # A refused login is a password or a passcode to correct (see tests/test_failure_causes.py).
     command, _ = otp_command(tmp_path, wrong=3)
     result = arena_school("full-onboarding", "--school", "123", "--otp-command", command)
-    assert result.code == 3, result.stdout[-2000:] + result.stderr[-2000:]
-    assert "ARENA a refusé la connexion d'arena.demo 3 fois" in result.stdout + result.stderr
+    assert result.code == 2, result.stdout[-2000:] + result.stderr[-2000:]
+    assert "Connexion à ARENA refusée pour le compte arena.demo" in result.stdout + result.stderr
     assert "Traceback" not in result.stderr
     assert arena_state(sims)["refusals"] == 3 and arena_state(sims)["downloads"] == []
     assert sim_state(sims)["requests"] == 0

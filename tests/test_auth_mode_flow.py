@@ -64,12 +64,13 @@ def test_replaces_another_department_of_the_same_ent(sims, bot_with_password):
     assert school_params(sims)["connexion_departement"] == "34"
 
 
-def test_wrong_password_fails_clearly_with_exit_3(sims, bot):
+def test_wrong_password_is_refused_clearly_with_exit_2(sims, bot):
+    # A refused login is a password to correct, found before any write (tests/test_failure_causes.py).
     bot.store_password("not-the-password")
     result = bot("run", "sacoche-auth-mode", "--school", "123", "--json")
-    assert result.code == 3
+    assert result.code == 2
     summary = result.report["flows"][0]["details"]["summary"]
-    assert "Connexion administrateur SACoche refusée" in summary
+    assert "Connexion à SACoche refusée pour le compte admin.demo (base 123)" in summary
     assert "Mot de passe incorrect" in summary
     assert "not-the-password" not in result.stdout + result.stderr
     assert school_params(sims)["connexion_mode"] == "normal"
@@ -80,7 +81,7 @@ def test_unknown_login_fails_clearly(sims, bot):
     bot.write_config()
     bot.store_password(DEMO.sacoche_admin_password)
     result = bot("run", "sacoche-auth-mode", "--school", "123")
-    assert result.code == 3
+    assert result.code == 2
     assert "Nom d'utilisateur incorrect" in result.stdout
 
 

@@ -6,8 +6,9 @@ PAGE, which its inline script sets)."""
 from __future__ import annotations
 
 from bot.browser import PrivatePage
-from bot.errors import FlowFailed
+from bot.errors import FlowFailed, LoginRefused
 from bot.flow import RunContext
+from bot.secrets import masked_url
 from bot.landmarks import LandmarkReading, PageToFetch, read_fetched_pages, read_landmarks
 from bot.site_check import Inspection
 
@@ -45,7 +46,13 @@ class SacocheInspector:
         if not site.shows_identified_page():
             # The first page opened as a person would (logging in), and read on screen.
             query, expected = to_read.pop(0)
-            site.open_admin_page(query, login, password)
+            try:
+                site.open_admin_page(query, login, password)
+            except LoginRefused as refused:
+                # The public page was seen (its landmarks, its version); the others were not.
+                refused.readings, refused.version, refused.version_note = (readings, site.version,
+                                                                           version_note(site.version))
+                raise
             readings += read_landmarks(site.page, expected)
         # The others asked for all at once by that page, and read without being shown.
         fetched_pages = read_fetched_pages(site.page, [PageToFetch(site.url(f"page={query}"), expected)
@@ -53,7 +60,8 @@ class SacocheInspector:
                                            timeout_ms=site.page_timeout_ms)
         for fetched in fetched_pages:
             if fetched.status >= 500:
-                raise FlowFailed(f"SACoche, {fetched.url} : erreur du serveur (HTTP {fetched.status})", transient=True)
+                raise FlowFailed(f"SACoche, {masked_url(fetched.url)} : erreur du serveur (HTTP {fetched.status})",
+                                 transient=True)
             if fetched.probes[LOGIN_FORM] and not any(r.present for r in fetched.readings if r.landmark == HEADER):
                 raise FlowFailed("SACoche : la session s'est perdue pendant la lecture des pages (retour au "
                                  "formulaire de connexion)", transient=True)
