@@ -16,6 +16,8 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from .config import BrowserConfig
 from .errors import Refused
+from .fsutil import UnsafePath, check_dir, place_file, private_dir, safe_name, write_file
+from .secrets import masked_url
 from .text import shorten
 
 SYSTEM_CHROMIUM = Path("/usr/bin/chromium")
@@ -117,10 +119,13 @@ _sessions_lock = threading.Lock()
 
 
 class BrowserSession:
-    """One Playwright, one browser, one recorded context (per school) with its downloads folder;
-    logins happen in private contexts that are never traced nor filmed (see private_page)."""
+    """One Playwright, one browser, one recorded context (per school); logins happen in private
+    contexts that are never traced nor filmed (see private_page). What Playwright and Chromium
+    write themselves (downloads, traces, videos) goes to a private folder of the session's
+    (mkdtemp, 0700, in `work_dir`: the run folder) and is moved into place by bot.fsutil, which
+    never writes through a link planted in the run folder."""
 
-    def __init__(self, options: BrowserConfig, downloads_dir: Path, headed: bool = False,
+    def __init__(self, options: BrowserConfig, work_dir: Path, headed: bool = False,
                  slow_mo_ms: int | None = None, trace: bool = False, video_dir: Path | None = None,
                  accepted_certificates: list[str] | None = None, trace_screenshots: bool = True,
                  prepare_context: Callable[[BrowserContext], None] | None = None):
@@ -131,7 +136,9 @@ class BrowserSession:
         self._profile_dir: Path | None = None
         # SPKI hashes of the self-signed certificates the config allows (bot/tls.py).
         self.accepted_certificates = list(accepted_certificates or [])
-        self.downloads_dir = Path(downloads_dir)
+        self.work_dir = Path(work_dir)
+        self._private: Path | None = None
+        self.problems: list[str] = []   # French: what was made at the end and could not be kept
         self.headless = options.headless and not headed
         self.slow_mo_ms = options.slow_mo_ms if slow_mo_ms is None else slow_mo_ms
         self.trace = trace
@@ -146,6 +153,8 @@ class BrowserSession:
     def __enter__(self) -> "BrowserSession":
         if self.video_dir:
             use_system_ffmpeg_if_needed()
+        self._private = private_dir(".navigateur-", near=self.work_dir)
+        (self._private / "telechargements").mkdir()
         self._playwright = sync_playwright().start()
         try:
             executable = find_browser(self.options.executable, self._playwright, headless=self.headless)
@@ -198,10 +207,11 @@ class BrowserSession:
     def _launch_options(self, executable: Path) -> dict:
         flags = LAUNCH_FLAGS + self._certificate_flags() + ([] if self.headless else HEADED_FLAGS)
         return {"executable_path": str(executable), "headless": self.headless, "slow_mo": self.slow_mo_ms,
-                "args": flags, "downloads_path": str(self.downloads_dir), "timeout": self.options.launch_timeout_ms}
+                "args": flags, "downloads_path": str(self._private / "telechargements"),
+                "timeout": self.options.launch_timeout_ms}
 
     def _context_options(self, video: bool = False) -> dict:
-        extra = {"record_video_dir": str(self.video_dir)} if video and self.video_dir else {}
+        extra = {"record_video_dir": str(self._private / "video")} if video and self.video_dir else {}
         # Headless, a fixed page size makes screenshots alike from run to run; headed, the window
         # takes the screen it opens on, so nothing is cut on a 1366x768 laptop.
         size = {"viewport": {"width": 1280, "height": 900}} if self.headless else {"no_viewport": True}
@@ -212,7 +222,7 @@ class BrowserSession:
         run inherits; that profile's window is the run's recorded context."""
         self._profile_dir = Path(tempfile.mkdtemp(prefix="sacoche-bot-profile-"))
         (self._profile_dir / "Default").mkdir()
-        (self._profile_dir / "Default" / "Preferences").write_text(json.dumps(HEADED_PREFERENCES), encoding="utf-8")
+        write_file(self._profile_dir / "Default" / "Preferences", json.dumps(HEADED_PREFERENCES), private=True)
         # Chromium on Linux takes its own words' language from the environment.
         french = {**os.environ, "LANGUAGE": "fr_FR:fr"}
         return self._playwright.chromium.launch_persistent_context(
@@ -241,17 +251,20 @@ class BrowserSession:
             self.context.tracing.start_chunk(title=title)
 
     def stop_trace_chunk(self, path: Path, keep: bool = True) -> Path | None:
-        """End the step's chunk: written to `path` when kept, else dropped (nothing written)."""
+        """End the step's chunk: written to `path` when kept, else dropped (nothing written).
+        Playwright writes it in the session's private folder; it is then moved to `path`
+        (OSError, UnsafePath when something was planted there)."""
         if not self.trace:
             return None
+        staged = self._private / f"trace-{os.urandom(6).hex()}.zip"
         try:
             if keep:
-                self.context.tracing.stop_chunk(path=str(path))
+                self.context.tracing.stop_chunk(path=str(staged))
             else:
                 self.context.tracing.stop_chunk()
         except PlaywrightError:
             return None   # a dead browser keeps its trace: the flow's own result matters more
-        return path if keep else None
+        return place_file(staged, path) if keep else None
 
     def __exit__(self, *exc) -> None:
         if self.browser is not None:
@@ -266,9 +279,27 @@ class BrowserSession:
         if self._playwright is not None:
             self._playwright.stop()
             self._playwright = None
+        self._keep_videos()
+        if self._private is not None:
+            shutil.rmtree(self._private, ignore_errors=True)
+            self._private = None
         if self._profile_dir is not None:
             shutil.rmtree(self._profile_dir, ignore_errors=True)
             self._profile_dir = None
+
+    def _keep_videos(self) -> None:
+        """The videos, finished once their contexts closed, moved from the private folder to
+        `video_dir`; one that cannot be is said in `problems`."""
+        filmed = self._private / "video" if self._private is not None and self.video_dir else None
+        if filmed is None or not filmed.is_dir():
+            return
+        for video in sorted(filmed.iterdir()):
+            try:
+                place_file(video, check_dir(self.video_dir, create=True) / video.name)
+            except UnsafePath as exc:
+                self.problems.append(f"la vidéo {video.name} n'a pas été gardée : {exc.message}")
+            except OSError as exc:
+                self.problems.append(f"la vidéo {video.name} n'a pas été gardée ({exc.strerror or exc})")
 
 
 def display_available() -> bool:
@@ -288,28 +319,33 @@ SCREENSHOT_MAX_HEIGHT_PX = 8000
 
 
 class ScreenshotMissing(Exception):
-    def __init__(self, reason: str):
+    def __init__(self, reason: str, unsafe: UnsafePath | None = None):
         super().__init__(reason)
         self.reason = reason   # in French, for the report
+        self.unsafe = unsafe   # something planted where it goes: refused, and the step fails
 
 
 def take_screenshot(page: Page, path: Path, whole_page: bool, timeout_ms: int) -> None:
     """The visible window, or with `whole_page` the page from its top down to
-    SCREENSHOT_MAX_HEIGHT_PX; raises ScreenshotMissing with the reason when there is none."""
+    SCREENSHOT_MAX_HEIGHT_PX; raises ScreenshotMissing with the reason when there is none. The
+    image is taken as bytes and written by the bot (never by Playwright through a planted link)."""
     try:
         if whole_page:
             height = page.evaluate("() => document.documentElement.scrollHeight")
             width = (page.viewport_size or {}).get("width") or page.evaluate("() => window.innerWidth")
             clip = {"x": 0, "y": 0, "width": width, "height": max(1, min(int(height), SCREENSHOT_MAX_HEIGHT_PX))}
-            page.screenshot(path=str(path), full_page=True, clip=clip, timeout=timeout_ms)
+            image = page.screenshot(full_page=True, clip=clip, timeout=timeout_ms)
         else:
-            page.screenshot(path=str(path), timeout=timeout_ms)
+            image = page.screenshot(timeout=timeout_ms)
+        write_file(path, image)
     except PlaywrightTimeout:
         raise ScreenshotMissing(f"la page n'a pas pu être capturée en {timeout_ms / 1000:.0f} s") from None
     except PlaywrightError as exc:
         closed = "closed" in str(exc).lower()
         raise ScreenshotMissing("la page était déjà fermée (navigateur arrêté ?)" if closed
                                 else f"le navigateur a refusé la capture ({shorten(str(exc).splitlines()[0], 120)})") from None
+    except UnsafePath as exc:
+        raise ScreenshotMissing(f"capture refusée : {exc.message}", unsafe=exc) from None
     except OSError as exc:
         raise ScreenshotMissing(f"impossible d'écrire l'image sur ce poste ({exc.strerror or exc})") from None
 
@@ -389,9 +425,9 @@ class NavigationWatch:
         body breaks off is not seen here: Chromium keeps it loading, and the wait for its
         controls runs out instead, a passing failure too.)"""
         if self.failure:
-            return f"le serveur ne répond pas ({self.failure}) à {self.url}"
+            return f"le serveur ne répond pas ({self.failure}) à {masked_url(self.url)}"
         if self.status is not None and self.status >= 500:
-            return f"le serveur a répondu par une erreur HTTP {self.status} à {self.url}"
+            return f"le serveur a répondu par une erreur HTTP {self.status} à {masked_url(self.url)}"
         return ""
 
 
@@ -461,6 +497,15 @@ def download_by_clicking(link, folder: Path, default_name: str) -> Path:
     failure = download.failure()
     if failure:
         raise DownloadBroken(failure)
-    target = Path(folder) / (download.suggested_filename or default_name)
-    download.save_as(target)
-    return target
+    # The site names the file: one plain name in `folder`. Playwright saves it in a private
+    # folder of the bot's; it is then moved into place, never through a link planted there.
+    folder = check_dir(folder)
+    target = folder / safe_name(download.suggested_filename, default_name)
+    staging = private_dir(".telechargement-", near=folder)
+    try:
+        staged = staging / "fichier"
+        download.save_as(staged)
+        # Readable by this user only: SACoche's logins files hold passwords.
+        return place_file(staged, target, private=True)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)

@@ -4,10 +4,10 @@ replaced by next year's."""
 from __future__ import annotations
 
 import hashlib
-import shutil
 from pathlib import Path, PurePosixPath
 from typing import Iterable, Sequence
 
+from .fsutil import UnsafePath, check_dir, copy_file
 from .labels import Vocabulary
 from .results import InputFile
 
@@ -25,7 +25,8 @@ def sha256_of(path: Path) -> str:
 def copy_inputs(run_dir: Path, inputs_by_flow: Iterable[tuple], known: Sequence[InputFile] = ()) -> list[InputFile]:
     """Each distinct file named by the flows' inputs, once, under run_dir/entrees/. A file that
     cannot be read or copied is listed without a copy rather than stopping the run: the flows
-    have checked it in pre-flight, and will say themselves if it is unusable. Each item of
+    have checked it in pre-flight, and will say themselves if it is unusable. Something planted
+    where a copy goes (a link for entrees/ or for a copy) is never written through: UnsafePath. Each item of
     `inputs_by_flow` is (title, inputs) or (title, inputs, report_labels): a file's role is what
     the first flow reading it calls it, and every step that reads it is named. `known`: files
     already listed (a step of the run may hand the next ones new files: ARENA's exports, the
@@ -55,10 +56,11 @@ def copy_inputs(run_dir: Path, inputs_by_flow: Iterable[tuple], known: Sequence[
                     item.produced = True
                 else:
                     name = _free_name(value.name, used_names)
-                    target = run_dir / INPUTS_DIR / name
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    shutil.copyfile(source, target)
+                    target = check_dir(run_dir / INPUTS_DIR, create=True) / name
+                    copy_file(source, target)
                     item.copied = f"{INPUTS_DIR}/{name}"
+            except UnsafePath:
+                raise
             except OSError:
                 pass
             seen[source] = item

@@ -3,7 +3,10 @@ Two runs on one school would both create its accounts (every parent twice); the 
 refused before anything starts, with the first one named. The OS releases the lock of a process
 that died, so a lock file left behind is simply taken over (and said so). A run that ends removes
 its lock file while it still holds the lock; so a run that locked a file since removed tries again
-on the file now at that path (else two runs could each hold a lock on a different file)."""
+on the file now at that path (else two runs could each hold a lock on a different file). The lock
+file is opened without following a link and without truncating it, and must be a regular file of
+this user's with no other name (bot.fsutil.open_lock_file): a link, a FIFO or a hard link planted
+in its place (as root, a link to /etc/passwd) is refused before anything starts, left untouched."""
 from __future__ import annotations
 
 import fcntl
@@ -14,6 +17,7 @@ from datetime import datetime
 from pathlib import Path
 
 from .errors import Refused
+from .fsutil import UnsafePath, open_lock_file
 from .text import shorten
 
 
@@ -54,8 +58,10 @@ class SchoolLock:
 
     def _open(self):
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            return open(self.path, "a+", encoding="utf-8")
+            return os.fdopen(open_lock_file(self.path), "r+", encoding="utf-8")
+        except UnsafePath as exc:
+            raise Refused(f"Verrou de l'école {self.school_id} refusé : {exc.message} Rien n'a été fait sur les "
+                          "sites.") from None
         except OSError as exc:
             raise Refused(f"Verrou de l'école {self.school_id} impossible à créer ({self.path} : "
                           f"{exc.strerror or exc}) : vérifiez paths.state_dir.") from None
@@ -92,9 +98,9 @@ ATTEMPTS = 20
 
 
 def _is_at_path(handle, path: Path) -> bool:
-    """Whether `path` still names the file `handle` has open."""
+    """Whether `path` still names the file `handle` has open (a link to it does not)."""
     try:
-        here, there = os.fstat(handle.fileno()), os.stat(path)
+        here, there = os.fstat(handle.fileno()), os.lstat(path)
     except OSError:
         return False
     return (here.st_dev, here.st_ino) == (there.st_dev, there.st_ino)
@@ -103,7 +109,8 @@ def _is_at_path(handle, path: Path) -> bool:
 def _read(handle) -> dict:
     try:
         handle.seek(0)
-        return json.loads(handle.read() or "{}")
+        found = json.loads(handle.read(64 * 1024) or "{}")   # a lock holds a few hundred bytes
+        return found if isinstance(found, dict) else {}
     except (OSError, ValueError):
         return {}
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from .fsutil import write_file
 from .results import RunReport
 from .secrets import redact
 from .status import FALLBACK_ADVICE, Status
@@ -20,7 +21,7 @@ def to_json(run: RunReport) -> str:
 
 
 def write_json(run: RunReport, path: Path) -> None:
-    path.write_text(to_json(run) + "\n", encoding="utf-8")
+    write_file(path, to_json(run) + "\n")   # never through a link planted in the run folder
 
 
 def write_html(run: RunReport, path: Path) -> None:
@@ -52,8 +53,13 @@ def to_text(run: RunReport) -> str:
         lines.append("À faire à la main :")
         lines += [f"  • {item}" for item in manual]
     html = Path(run.run_dir) / "report.html"
-    lines.append(f"Rapport : {html if html.exists() else Path(run.run_dir) / 'report.json'}")
+    lines.append(f"Rapport : {html if _written(html) else Path(run.run_dir) / 'report.json'}")
     return visible(redact("\n".join(lines)))
+
+
+def _written(path: Path) -> bool:
+    """A report the bot wrote: a regular file, not a link someone put in its place."""
+    return path.is_file() and not path.is_symlink()
 
 
 def item_text(item) -> str:
@@ -75,7 +81,7 @@ def by_hand(run: RunReport) -> list[str]:
                 items.append(f"{group.get('label', '')} ({len(names)}) : {shown}")
         if f.status.went_wrong:
             advice = f.details.get("what_to_do") or FALLBACK_ADVICE
-            items.append(f"Étape « {f.name} » en échec — {advice}")
+            items.append(f"« {f.title or f.name} » : {f.status.label} — {advice}")
     return items
 
 

@@ -17,6 +17,7 @@ from urllib.parse import quote
 from jinja2 import Environment, FileSystemLoader, Undefined, select_autoescape
 from markupsafe import Markup
 
+from .fsutil import write_file
 from .labels import Vocabulary, date_fr, when
 from .report import duration_text
 from .results import FlowResult, RunReport
@@ -156,7 +157,7 @@ def render_html(run: RunReport | dict) -> str:
 
 
 def write_html(run: RunReport | dict, path: Path) -> None:
-    Path(path).write_text(render_html(run), encoding="utf-8")
+    write_file(path, render_html(run))   # never through a link planted in the run folder
 
 
 def present(value: Any, words: Vocabulary, key: Any = None) -> Any:

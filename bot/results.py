@@ -86,6 +86,8 @@ class RunReport(BaseModel):
     message: str = ""                                  # a run refused before any step
     inputs: list[InputFile] = Field(default_factory=list)
     write_failures: list[str] = Field(default_factory=list)   # what could not be written on this machine
+    # The school's journal, when it was not taken as it was (set aside, of another school…): French.
+    journal_notes: list[str] = Field(default_factory=list)
     # What the flows expected before any write, read on the sites: {"title": step, "lines": [...]}.
     forecasts: list[dict[str, Any]] = Field(default_factory=list)
     # Each site's pages, checked before any write: see bot.site_check.SiteReport.as_dict.
@@ -153,6 +155,7 @@ class RunReport(BaseModel):
             "status": self.status.value,
             "status_label": self.status.run_label,
             **({"message": self.message} if self.message else {}),
+            **({"journal_notes": self.journal_notes} if self.journal_notes else {}),
             "flows": [{"name": f.name, "title": f.title, "status": f.status.value, "status_label": f.status_label,
                        **({"work": f.work.value} if f.work else {}), "duration_s": f.duration_s,
                        "details": {"summary": f.summary, **f.details}, "counts": f.counts, "screenshot": f.screenshot,
@@ -185,6 +188,7 @@ class RunReport(BaseModel):
         return cls(school=str(data.get("school") or ""), run_dir=Path(str(data.get("run_dir") or ".")),
                    title=str(data.get("title") or ""), flows=flows, started_at=str(data.get("started_at") or ""),
                    finished_at=str(data.get("finished_at") or ""), message=str(data.get("message") or ""),
+                   journal_notes=[str(note) for note in data.get("journal_notes") or []],
                    inputs=[InputFile.model_validate(item) for item in data.get("inputs") or []],
                    forecasts=[dict(item) for item in data.get("forecasts") or [] if isinstance(item, dict)],
                    sites=[dict(item) for item in data.get("sites") or [] if isinstance(item, dict)],

@@ -20,21 +20,22 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from . import report
 from .browser import BrowserSession, ScreenshotMissing, take_screenshot
 from .config import BotConfig
-from .errors import BotError, FlowFailed, Refused, SiteNotReady, VerificationMismatch
+from .errors import BotError, FlowFailed, LoginRefused, Refused, SiteNotReady, VerificationMismatch
 from .console import Console
 from .flow import Flow, RunContext, RunOptions
+from .fsutil import UnsafePath, make_dirs, new_dir, write_file
 from .inputs import INPUTS_DIR, copy_inputs
 from .labels import date_fr, skipped_summary
-from .journal import Journal, fingerprint
+from .journal import Journal, fingerprint, journal_sites
 from .landmarks import SiteChanged
-from .site_check import (RECHECK_AFTER, SiteReport, checked_lately, distinct_inspectors, inspect_sites, note_check_passed,
-                         pages_used, summary)
+from .site_check import (RECHECK_AFTER, SiteReport, checked_lately, distinct_inspectors, inspect_sites, login_advice,
+                         note_check_passed, pages_used, summary, visited_text)
 from .results import FlowResult, RunReport
 from .status import ExitStatus, Status, Work
 from .lock import SchoolLock
 from .retry import wait_before_retry
 from .tls import accepted_certificates
-from .secrets import redact, require_passwords, take_environment_passwords
+from .secrets import redact, remember_for_masking, require_passwords, take_environment_passwords
 from .text import de
 
 @dataclass
@@ -75,10 +76,18 @@ def check_local_side(config: BotConfig) -> None:
 
 
 def new_run_dir(config: BotConfig, school_id: str) -> Path:
+    """recordings/<school>/<start of the run>, made now: the school's folder and the run's are
+    real folders of the bot's, never a link planted there (refused before any click)."""
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
-    run_dir = Path(config.paths.recordings_dir) / school_id / stamp
-    run_dir.mkdir(parents=True, exist_ok=True)
-    return run_dir
+    try:
+        return new_dir(make_dirs(config.paths.recordings_dir, school_id) / stamp)
+    except UnsafePath as exc:
+        raise Refused(f"Dossier d'enregistrement de l'école {school_id} refusé : {exc.message} Rien n'a été fait "
+                      "sur les sites.") from None
+    except OSError as exc:
+        raise Refused(f"Dossier d'enregistrement de l'école {school_id} impossible à créer ({exc.strerror or exc}"
+                      f"{f' : {exc.filename}' if exc.filename else ''}) : vérifiez paths.recordings_dir. Rien n'a été "
+                      "fait sur les sites.") from None
 
 
 def preflight(ctx: RunContext, flows: Sequence[Flow]) -> None:
@@ -96,6 +105,7 @@ def check_sites(config: BotConfig, school_id: str, flows: Sequence[Flow], option
     console = console or Console(quiet=options.quiet, headed=options.headed)
     config.school(school_id)
     take_environment_passwords(config)
+    remember_for_masking(config, school_id)
     with tempfile.TemporaryDirectory(prefix="check-site-") as scratch:
         ctx = RunContext(config=config, school_id=school_id, run_dir=Path(scratch), say=console.say,
                          options=options, console=console)
@@ -108,7 +118,7 @@ def check_sites(config: BotConfig, school_id: str, flows: Sequence[Flow], option
         require_passwords(config, school_id, [inspector.site for inspector in inspectors])
         for inspector in inspectors:
             inspector.preflight(ctx)
-        with BrowserSession(config.browser, Path(scratch) / "downloads", headed=options.headed,
+        with BrowserSession(config.browser, Path(scratch), headed=options.headed,
                             slow_mo_ms=options.slow_mo_ms, accepted_certificates=accepted_certificates(config.sites),
                             prepare_context=console.attach) as session:
             ctx.page = session.page
@@ -122,6 +132,7 @@ def run_school(config: BotConfig, school_id: str, flows: Sequence[Flow], options
     console = console or Console(quiet=options.quiet, headed=options.headed, step_mode=options.step_mode)
     config.school(school_id)
     take_environment_passwords(config)
+    remember_for_masking(config, school_id)
     check_local_side(config)
     with SchoolLock(config.paths.state_dir, school_id) as lock:
         if lock.takeover_note():
@@ -131,7 +142,11 @@ def run_school(config: BotConfig, school_id: str, flows: Sequence[Flow], options
 
 def _run_locked(config: BotConfig, school_id: str, flows: Sequence[Flow], options: RunOptions,
                 console: Console) -> RunReport:
-    journal = Journal(config.paths.state_dir, school_id)
+    # Checked on load: a journal of another school or other sites, or unreadable, is not acted on.
+    journal = Journal(config.paths.state_dir, school_id, sites=journal_sites(config, school_id),
+                      set_aside=not options.forecast_only)
+    for note in journal.notes:
+        console.say(note)
     school_dir = Path(config.paths.recordings_dir) / school_id
     school_dir_was_there = school_dir.exists()
     run_dir = new_run_dir(config, school_id)
@@ -151,7 +166,8 @@ def _discard_unstarted(run_dir: Path) -> None:
     """Removes the folder of a run refused before it started: it holds at most the copies of
     its inputs (a browser that would not start, a refused certificate). Anything else in it (a
     screenshot, a trace) is kept, with the folder."""
-    if all(path.is_dir() or path.relative_to(run_dir).parts[0] == INPUTS_DIR for path in run_dir.rglob("*")):
+    if all((path.is_dir() and not path.is_symlink()) or path.relative_to(run_dir).parts[0] == INPUTS_DIR
+           for path in run_dir.rglob("*")):
         shutil.rmtree(run_dir)
 
 
@@ -160,7 +176,7 @@ def _run_in(run_dir: Path, journal: Journal, config: BotConfig, school_id: str, 
     ctx = RunContext(config=config, school_id=school_id, run_dir=run_dir, say=console.say, options=options,
                      planned=[flow.name for flow in flows], remembered=journal.facts, console=console,
                      persist=journal.save)
-    run = RunReport(school=school_id, run_dir=run_dir, title=ctx.school.name)
+    run = RunReport(school=school_id, run_dir=run_dir, title=ctx.school.name, journal_notes=list(journal.notes))
     def finished_already(flow: Flow) -> dict | None:
         return (journal.finished_with(flow.name, fingerprint(flow.inputs(ctx)))
                 if options.skip_finished and not options.force else None)
@@ -173,11 +189,14 @@ def _run_in(run_dir: Path, journal: Journal, config: BotConfig, school_id: str, 
         else:
             to_run.append(flow)
     preflight(ctx, to_run)
-    run.inputs = copy_inputs(run_dir, [(flow.title, flow.inputs(ctx), flow.report_labels) for flow in to_run])
+    try:
+        run.inputs = copy_inputs(run_dir, [(flow.title, flow.inputs(ctx), flow.report_labels) for flow in to_run])
+    except UnsafePath as exc:
+        raise Refused(f"Copie des fichiers d'entrée refusée : {exc.message} Rien n'a été fait sur les sites.") from None
     # Certificates are checked before any click (a refusal touches nothing on either site).
     accepted = accepted_certificates(config.sites) if to_run else []
     video_dir = run_dir / "video" if options.video else None
-    with BrowserSession(config.browser, run_dir / "downloads", headed=options.headed,
+    with BrowserSession(config.browser, run_dir, headed=options.headed,
                         slow_mo_ms=options.slow_mo_ms, trace=options.tracing.records, video_dir=video_dir,
                         accepted_certificates=accepted, trace_screenshots=options.tracing.films,
                         prepare_context=console.attach) as session:
@@ -201,15 +220,25 @@ def _run_in(run_dir: Path, journal: Journal, config: BotConfig, school_id: str, 
                 break   # nothing written on that site; the steps after it build on it
             console.flow(number, len(flows), flow.title, page=ctx.page)
             # Files an earlier step of this run made for this one (ARENA's exports, the ENT's).
-            run.inputs = copy_inputs(run_dir, [(flow.title, flow.inputs(ctx), flow.report_labels)], known=run.inputs)
+            try:
+                run.inputs = copy_inputs(run_dir, [(flow.title, flow.inputs(ctx), flow.report_labels)],
+                                         known=run.inputs)
+            except UnsafePath as exc:
+                run.flows.append(_unsafe_before_step(flow, exc))
+                console.say(f"    → {run.flows[-1].summary}")
+                break
             session.start_trace_chunk(f"{number:02d} {flow.title}")
             result = _run_one(ctx, flow, number)
             _point_to_copies(result, run)
             # Taken after the run, so that what a flow produced for itself (the ENT export)
             # counts as its input next time.
             inputs = fingerprint(flow.inputs(ctx))
-            trace = session.stop_trace_chunk(run_dir / f"{number:02d}-{flow.name}.trace.zip",
-                                             keep=options.tracing.keeps(result.status.went_wrong))
+            try:
+                trace = session.stop_trace_chunk(run_dir / f"{number:02d}-{flow.name}.trace.zip",
+                                                 keep=options.tracing.keeps(result.status.went_wrong))
+            except OSError as exc:
+                trace = None
+                _local_write_failed(result, "la trace de l'étape", exc)
             if trace is not None:
                 result.details["trace"] = trace.name
             run.flows.append(result)
@@ -222,6 +251,9 @@ def _run_in(run_dir: Path, journal: Journal, config: BotConfig, school_id: str, 
             if result.status.went_wrong:
                 break   # later flows build on this one
             _warm_up(ctx, to_run[to_run.index(flow) + 1:])   # what this step made possible (ARENA's files)
+    for problem in session.problems:   # what Playwright wrote at the end (videos) and could not be kept
+        console.say(f"Attention : {problem}")
+        run.write_failures.append(problem)
     if options.forecast_only:
         # Nothing was done: the journal stays as it was, only the forecasts are kept.
         run.finished_at = datetime.now().isoformat(timespec="seconds")
@@ -250,6 +282,7 @@ def _warm_up(ctx: RunContext, coming: Sequence[Flow]) -> None:
 
 
 SITE_CHECK_STEP = "site-check"
+LOGIN_STEP = "login"   # a site that refused the login at its check: "<site>-login"
 
 
 def _sites_look_as_expected(ctx: RunContext, flow: Flow, coming: Sequence[Flow], run: RunReport, console: Console,
@@ -288,14 +321,20 @@ def _sites_look_as_expected(ctx: RunContext, flow: Flow, coming: Sequence[Flow],
             if site_report.ok:
                 note_check_passed(ctx, site_report, pages[site_report.site])
     for site_report in reports:
-        present = sum(reading.present for reading in site_report.readings)
-        seen = f" ; version {site_report.version}" if site_report.version else ""
-        console.say(f"    {site_report.title} : {present}/{len(site_report.readings)} repères présents{seen} "
-                    f"({site_report.duration_s:.1f} s)"
-                    + (f" ({site_report.version_note})" if site_report.version and site_report.version_note else ""))
+        console.say(f"    {visited_text(site_report)}")
     if all(site_report.ok for site_report in reports):
         return True
-    unreachable = all(not site_report.missing for site_report in reports)
+    refused = next((site_report for site_report in reports if site_report.login_refused is not None), None)
+    if refused is not None and not any(site_report.changed for site_report in reports):
+        # A password or an account to correct: the site's own step, worded as a refused login.
+        run.flows.append(FlowResult(
+            name=f"{refused.site}-{LOGIN_STEP}", title=f"Connexion à {refused.title} (avant toute écriture)",
+            status=Status.REFUSED, summary=redact(refused.login_refused.message),
+            duration_s=round(time.monotonic() - started, 2), details={"what_to_do": redact(refused.advice)},
+            screenshot_missing="pas de capture : le mot de passe est tapé dans une fenêtre privée, jamais filmée"))
+        console.say(f"    → {run.flows[-1].summary}")
+        return False
+    unreachable = not any(site_report.changed for site_report in reports)
     shot = f"00-{SITE_CHECK_STEP}-echec.png"
     screenshot, missing = shot, ""
     try:
@@ -332,6 +371,9 @@ def _write_local(console: Console, run: RunReport, writes) -> None:
     for write, what in writes:
         try:
             write()
+        except UnsafePath as exc:
+            console.say(f"Attention : refus d'écrire {what} : {exc.message}")
+            run.write_failures.append(f"{what} : {exc.message}")
         except OSError as exc:
             console.say(f"Attention : impossible d'écrire {what} ({exc.strerror or exc}) ; le disque local est "
                         "plein ou protégé en écriture.")
@@ -361,10 +403,26 @@ def _forecast(ctx: RunContext, flows: Sequence[Flow], run: RunReport, console: C
 def _local_write_failed(result: "FlowResult", what: str, exc: OSError) -> None:
     """A write on this machine failed after the flow: the run stops there, cleanly."""
     result.status = Status.FAILED
+    if isinstance(exc, UnsafePath):
+        result.summary = f"{result.summary} — mais refus d'écrire {what} : {exc.message}"
+        result.details["what_to_do"] = UNSAFE_ADVICE
+        return
     result.summary = (f"{result.summary} — mais impossible d'écrire {what} sur ce poste ({exc.strerror or exc}) : "
                       "disque plein ou dossier protégé ?")
     result.details["what_to_do"] = ("Libérez de la place ou rendez le dossier accessible en écriture, puis relancez "
                                     "la même commande : l'étape sera refaite, sans rien créer en double.")
+
+
+UNSAFE_ADVICE = ("Quelque chose que le robot n'a pas créé se trouvait là où il écrit (nommé ci-dessus) : il n'y a pas "
+                 "touché. Vérifiez qui l'a mis là, supprimez-le s'il n'a rien à y faire, puis relancez la même "
+                 "commande : l'étape sera refaite, sans rien créer en double.")
+
+
+def _unsafe_before_step(flow: Flow, exc: UnsafePath) -> FlowResult:
+    """A step that could not start: something planted where the bot copies its inputs."""
+    return FlowResult(name=flow.name, title=flow.title, status=Status.FAILED, duration_s=0.0,
+                      summary=f"Copie des fichiers d'entrée refusée : {exc.message}",
+                      details={"what_to_do": UNSAFE_ADVICE}, labels=flow.report_labels)
 
 
 def _run_one(ctx: RunContext, flow: Flow, number: int) -> FlowResult:
@@ -404,7 +462,12 @@ def _run_one(ctx: RunContext, flow: Flow, number: int) -> FlowResult:
                         timeout_ms=ctx.config.browser.action_timeout_ms)
     except ScreenshotMissing as why:
         screenshot, missing = None, why.reason   # the flow's own result matters more
-    return FlowResult(name=flow.name, title=flow.title, status=result.status, summary=redact(result.summary),
+        if why.unsafe is not None:   # … unless something was planted where it goes
+            result.status = Status.FAILED
+            result.summary = f"{result.summary} — mais refus d'écrire la capture d'écran : {why.unsafe.message}"
+            details["what_to_do"] = UNSAFE_ADVICE
+    # The summary stays as it is (the journal keeps it); what shows it (terminal, reports) masks it.
+    return FlowResult(name=flow.name, title=flow.title, status=result.status, summary=result.summary,
                       duration_s=round(time.monotonic() - started, 2), details=details,
                       counts=result.counts, screenshot=screenshot, screenshot_missing=missing,
                       started_at=started_at, labels=flow.report_labels, work=result.work or flow.work)
@@ -434,6 +497,9 @@ def _attempt(ctx: RunContext, flow: Flow) -> Attempt:
         return Attempt(Status.FAILED, exc.message, transient=exc.transient)
     except SiteNotReady as exc:
         return Attempt(Status.REFUSED, exc.message)
+    except LoginRefused as exc:
+        # A password or an account to correct: never retried (the same login would be refused).
+        return Attempt(Status.REFUSED, exc.message, {"what_to_do": redact(login_advice(ctx, exc))})
     except BotError as exc:
         return Attempt(Status.FAILED, exc.message)
     except PlaywrightTimeout as exc:
@@ -455,6 +521,9 @@ def _attempt(ctx: RunContext, flow: Flow) -> Attempt:
         what = "le navigateur s'est fermé" if closed else "l'état attendu de la page n'est pas venu à temps"
         return Attempt(Status.FAILED, f"Erreur du navigateur : {what} ({_first_line(exc)}){_awaited(exc)}",
                        transient=not closed)
+    except UnsafePath as exc:
+        # Something planted where the step writes (a link, a FIFO): never followed, not retried.
+        return Attempt(Status.FAILED, exc.message, {"what_to_do": UNSAFE_ADVICE})
     except OSError as exc:
         # The sites are reached through the browser: an OSError here is this machine's disk.
         return Attempt(Status.FAILED, (f"Écriture impossible sur ce poste ({exc.strerror or exc}"
@@ -480,11 +549,14 @@ def _internal_error(ctx: RunContext, flow: Flow, exc: BaseException) -> Attempt:
     traceback goes to a log file in the run folder (redacted), never to the screen."""
     text = redact("".join(traceback.format_exception(exc)))
     logged = ""
-    with contextlib.suppress(OSError):
+    try:
         path = ctx.artifact_path(INTERNAL_LOG)
-        with path.open("a", encoding="utf-8") as log:
-            log.write(f"--- {datetime.now().isoformat(timespec='seconds')} étape {flow.name}\n{text}\n")
+        write_file(path, f"--- {datetime.now().isoformat(timespec='seconds')} étape {flow.name}\n{text}\n", append=True)
         logged = f" ; détails techniques dans {path}"
+    except UnsafePath as refused:
+        logged = f" ; détails techniques non écrits : {refused.message}"
+    except OSError:
+        pass
     return Attempt(Status.FAILED, (f"Erreur interne du bot ({exc.__class__.__name__}) pendant l'étape : signalez-la "
                                    f"à l'équipe du bot avec le rapport{logged}."), {
         "what_to_do": "Erreur du bot lui-même, pas du site : transmettez le dossier de l'exécution à l'équipe du bot. "
@@ -520,11 +592,9 @@ class SchoolOutcome:
 
 def _school_crash_log(config: BotConfig, school_id: str, exc: BaseException) -> Path | None:
     try:
-        folder = Path(config.paths.recordings_dir) / school_id
-        folder.mkdir(parents=True, exist_ok=True)
+        folder = make_dirs(config.paths.recordings_dir, school_id)
         path = folder / f"{INTERNAL_LOG[:-4]}-{datetime.now():%Y%m%d-%H%M%S-%f}.log"
-        path.write_text(redact("".join(traceback.format_exception(exc))), encoding="utf-8")
-        return path
+        return write_file(path, redact("".join(traceback.format_exception(exc))))
     except OSError:
         return None
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from bot.config import BotConfig
 from bot.errors import Refused, SiteNotReady, VerificationMismatch
 from bot.flow import Flow, Outcome, RunContext, Status, Work
+from bot.fsutil import check_dir
 from bot.otp import OtpSource
 from bot.text import de, shorten
 from schoolfiles.checks import COUNT_LABELS, check_school_files
@@ -127,8 +128,7 @@ class ArenaExports(Flow):
             login, ctx.password(SITE), self._otp(ctx),
             prompt=f"Passcode ARENA {de(login)} pour {ctx.school.name} (école {ctx.school_id}) : ",
             tries=TRIES, on_refused=lambda attempt: self._refused(ctx, notes, attempt))
-        folder = ctx.run_dir / "arena"
-        folder.mkdir(parents=True, exist_ok=True)
+        folder = check_dir(ctx.run_dir / "arena", create=True)   # the bot's own folder, never a planted link
         retry_note = lambda what: lambda seconds, problem: notes.append(  # noqa: E731
             f"{what} : téléchargement interrompu ({problem}) ; nouvel essai après {seconds:.0f} s.")
         saved: dict[str, Path] = {}

@@ -11,23 +11,34 @@ from playwright.sync_api import Locator, Page
 
 from bot.browser import (DownloadBroken, NavigationWatch, PageInsteadOfDownload, download_by_clicking,
                          private_page)
-from bot.errors import FlowFailed
+from bot.errors import FlowFailed, LoginRefused
 from bot.landmarks import (ARRIVAL_TIMEOUT_MS, LandmarkReading, PageLandmarks, SiteChanged, from_label_pack,
                            read_in_turn, read_landmarks, require_landmarks)
 from bot.otp import OtpSource
 from bot.retry import retry_with_backoff
-from bot.secrets import Secret
+from bot.secrets import Secret, masked_url
 from bot.text import de
 
 # The operator typing the code in the browser has this long (a person, not a site, is awaited).
 TYPED_IN_BROWSER_TIMEOUT_MS = 5 * 60 * 1000
 
 
-class PasscodeRefused(FlowFailed):
-    """ARENA refused the login: a wrong or expired code, or a wrong password."""
-
-
 SITE_NAME = "ARENA"
+SITE_KEY = "arena"   # its key in the configuration (sites.arena, accounts.arena)
+
+
+class PasscodeRefused(LoginRefused):
+    """ARENA refused the login at each try: a wrong or expired code, or a wrong password (ARENA
+    takes both in one field and says the same for either)."""
+
+    def __init__(self, account: str, site_message: str, tries: int, typed_in_browser: bool = False):
+        codes = ("les passcodes tapés dans la fenêtre (un code neuf à chaque essai)" if typed_in_browser else
+                 "l'outil qui donne les passcodes (--otp-command : l'heure de la machine, la graine du compte) ou les "
+                 "codes tapés (un code neuf à chaque essai)")
+        super().__init__(SITE_KEY, SITE_NAME, account, site_message,
+                         where="mot de passe ou PIN suivi du passcode", tries=tries,
+                         checks=f"le trousseau garde le mot de passe ou le PIN (la partie fixe du passcode) ; vérifiez "
+                                f"aussi {codes}")
 
 
 class ArenaSite:
@@ -71,7 +82,11 @@ class ArenaSite:
             readings += read_landmarks(self.page, self.landmarks("login"))
             if any(not reading.present for reading in readings):
                 return readings
-            self.log_in(login, password, otp, prompt, on_refused=on_refused)
+            try:
+                self.log_in(login, password, otp, prompt, on_refused=on_refused)
+            except LoginRefused as refused:
+                refused.readings = readings   # the login form was seen; the pages behind it were not
+                raise
         sts, bee = self.labels["portal"]["sts"], self.labels["portal"]["bee"]
         visits = (("portal", ()), ("sts", (sts,)), ("sts_exports", (sts, self.labels["sts"]["exports_menu"])),
                   ("bee", (bee,)), ("bee_exports", (bee, self.labels["bee"]["exports_menu"])),
@@ -122,17 +137,17 @@ class ArenaSite:
                 here = ArenaSite(private, self.base_url, self.labels)
                 if not in_place:
                     here.at_portal()
-                accepted = here._submit(login, password, otp, prompt)
-            if accepted:
+                refusal = here._submit(login, password, otp, prompt)
+            if refusal is None:
                 if not in_place and not self.at_portal():
                     raise FlowFailed(f"La session ARENA {de(login)} n'a pas été reprise après la connexion.")
                 return attempt - 1
             if on_refused:
                 on_refused(attempt)
-        raise PasscodeRefused(f"ARENA a refusé la connexion {de(login)} {tries} fois (passcode faux ou expiré, ou "
-                              "mot de passe du trousseau à revoir) : rien n'a été téléchargé.")
+        raise PasscodeRefused(login, refusal, tries, typed_in_browser=otp.typed_in_browser)
 
-    def _submit(self, login: str, password: Secret, otp: OtpSource, prompt: str) -> bool:
+    def _submit(self, login: str, password: Secret, otp: OtpSource, prompt: str) -> str | None:
+        """One login; None once on the portal, else ARENA's refusal (its own words)."""
         words = self.labels["login"]
         self.require("login")
         self._username().fill(login)
@@ -143,12 +158,14 @@ class ArenaSite:
             field.fill(password.reveal())
             field.focus()
             portal.or_(refusal).first.wait_for(timeout=TYPED_IN_BROWSER_TIMEOUT_MS)
-            return portal.is_visible()
-        code = otp.code(prompt)
-        field.fill(password.reveal() + code.reveal())
-        self.page.get_by_role("button", name=words["submit"], exact=True).click()
-        portal.or_(refusal).first.wait_for()
-        return portal.is_visible()
+        else:
+            code = otp.code(prompt)
+            field.fill(password.reveal() + code.reveal())
+            self.page.get_by_role("button", name=words["submit"], exact=True).click()
+            portal.or_(refusal).first.wait_for()
+        if portal.is_visible():
+            return None
+        return refusal.first.inner_text().strip() or "connexion refusée"
 
     # Exports ------------------------------------------------------------------------------------
     def _open(self, *links: str) -> None:
@@ -178,7 +195,8 @@ class ArenaSite:
             raise FlowFailed(f"ARENA, {what} : le téléchargement a échoué 3 fois ({broken})", transient=True) from None
         except PageInsteadOfDownload as page:
             self.check_arrival(what)
-            raise FlowFailed(f"ARENA, {what} : {page} ({page.url}) au lieu du fichier", transient=True) from None
+            raise FlowFailed(f"ARENA, {what} : {page} ({masked_url(page.url)}) au lieu du fichier",
+                             transient=True) from None
 
     def download_sts(self, folder: Path, on_retry=None) -> Path:
         words = self.labels["sts"]

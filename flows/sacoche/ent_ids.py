@@ -13,6 +13,7 @@ from pathlib import Path
 
 from bot.errors import FlowFailed, Refused, VerificationMismatch
 from bot.flow import Forecast, Outcome, RunContext, Status, Work
+from bot.fsutil import write_file
 from bot.text import de, visible
 from schoolfiles.checks import check_school_files
 from schoolfiles.ent_csv import EntCsv, read_ent_csv
@@ -166,7 +167,7 @@ class SacocheEntIds(SacocheFlow):
                              transient=is_transient(feedback.text))
         report = page.report()
         # SACoche's own markup, kept for support staff; names in it shown neutralised.
-        ctx.artifact_path(SACOCHE_REPORT).write_text(visible(page.report_html()), encoding="utf-8")
+        write_file(ctx.artifact_path(SACOCHE_REPORT), visible(page.report_html()))
         reported = reported_rows(report.set_rows, report.refused_rows, report.same_rows)
         gaps = differences(prediction, reported)
         verdicts = [verdict for _, verdict in reported]
@@ -270,8 +271,7 @@ class SacocheEntIds(SacocheFlow):
         outcome.summary = outcome.summary.replace(
             " (sur", f", {len(without_id)} utilisateur(s) SACoche sans identifiant ENT (sur", 1)
         report = {"counts": outcome.counts, **outcome.details}
-        ctx.artifact_path(RESULT_FILE).write_text(
-            json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
+        write_file(ctx.artifact_path(RESULT_FILE), json.dumps(report, ensure_ascii=False, indent=2))
         return {"ids_read_back": len(wanted) + len(resolved), "settled_read_back": len(resolved),
                 "users_without_ent_id": len(without_id)}
 
@@ -332,7 +332,7 @@ def describe_prediction(prediction: Prediction) -> str:
 
 
 def write_prediction(path: Path, prediction: Prediction) -> None:
-    path.write_text(json.dumps(prediction_json(prediction), ensure_ascii=False, indent=2), encoding="utf-8")
+    write_file(path, json.dumps(prediction_json(prediction), ensure_ascii=False, indent=2))
 
 
 def prediction_json(prediction: Prediction) -> dict:

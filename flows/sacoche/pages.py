@@ -14,7 +14,8 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, expect
 
 from bot.browser import DownloadBroken, PrivatePage, download_by_clicking
-from bot.errors import FlowFailed
+from bot.errors import FlowFailed, LoginRefused, site_words
+from bot.fsutil import safe_name, write_file
 from bot.landmarks import ARRIVAL_TIMEOUT_MS, Landmark, LandmarkReading, PageLandmarks, PageToFetch, SiteChanged, \
     css, read_fetched_pages, read_landmarks, require_landmarks
 from bot.retry import RetryAfter, retry_with_backoff, with_retries
@@ -33,6 +34,9 @@ def is_transient(message: str) -> bool:
 
 # SACoche's anti brute-force answer; the delay (2 s, +1 per failure) is in the message.
 PLEASE_WAIT = re.compile(r"Sécurité : patienter (\d+)s")
+# SACoche's answers to a login whose account or password is wrong (the account unknown, the
+# password wrong, the account disabled): a verdict on the credentials, not a passing fault.
+CREDENTIALS_REFUSED = re.compile(r"Nom d'utilisateur incorrect|Mot de passe incorrect|compte .*d[ée]sactiv[ée]")
 # SACoche refuses a login sent less than this after its login page was shown (anti brute
 # force), and a refusal starts the wait again.
 LOGIN_DELAY_S = 2
@@ -93,6 +97,7 @@ def settled_feedback(page: Page, css: str) -> AjaxFeedback:
 
 # Landmarks ------------------------------------------------------------------------------------
 SITE_NAME = "SACoche"
+SITE_KEY = "sacoche"   # its key in the configuration (sites.sacoche, accounts.sacoche)
 # « Version installée <em>AAAA-MM-JJ</em>. » on the public page, next to the label the page
 # fills by AJAX with the latest release.
 VERSION_CSS = "li:has(> label#ajax_version) em"
@@ -185,7 +190,9 @@ class SacocheSite:
                 early.hand_over()
                 return
             except (FlowFailed, PlaywrightError):
-                pass   # the early form went stale (its session, the page): a fresh one below
+                # The early form went stale (its session, the page): a fresh one below. A refused
+                # password (LoginRefused, no FlowFailed) goes up: a fresh form would be refused too.
+                pass
             finally:
                 early.close()
         private = PrivatePage(self.page)
@@ -250,8 +257,13 @@ class SacocheSite:
             # Submitted less than the anti brute-force delay after the form's display: the site
             # states how long to wait, and there is no page state to wait for instead.
             raise RetryAfter(int(delay.group(1)), message)
-        raise FlowFailed(f"Connexion administrateur SACoche refusée (base {self.base}, "
-                         f"compte {login}) : {message}", transient=is_transient(message))
+        if CREDENTIALS_REFUSED.search(message):
+            # A wrong password, an unknown or disabled account: the same login would be refused again.
+            raise LoginRefused(SITE_KEY, SITE_NAME, login, message, where=f"base {self.base}")
+        # Anything else (a session lost between the form and its answer…) is no verdict on the
+        # password: a new form, a new session, may well pass.
+        raise FlowFailed(f"Connexion administrateur SACoche impossible (base {self.base}, compte {login}) : "
+                         f"« {site_words(message)} »", transient=is_transient(message))
 
 
 def _not_before(deadline: float) -> None:
@@ -622,9 +634,9 @@ class ImportWizardPage(AdminPage):
         if pdf_link.count():
             answer = self.page.request.get(pdf_link.get_attribute("href"))
             if answer.ok:
-                pdf_path = folder / pdf_link.get_attribute("href").rsplit("/", 1)[-1]
-                pdf_path.write_bytes(answer.body())
-                saved.append(pdf_path)
+                # Named by SACoche's link: one plain name, written by the bot, never through a link.
+                pdf_path = folder / safe_name(pdf_link.get_attribute("href").rsplit("/", 1)[-1], "identifiants.pdf")
+                saved.append(write_file(pdf_path, answer.body(), private=True))
         return saved
 
 

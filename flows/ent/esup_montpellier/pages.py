@@ -12,14 +12,15 @@ from playwright.sync_api import Locator, Page, expect
 
 from bot.browser import (DownloadBroken, NavigationWatch, PageInsteadOfDownload, download_by_clicking,
                          private_page)
-from bot.errors import FlowFailed
+from bot.errors import FlowFailed, LoginRefused
 from bot.landmarks import (ARRIVAL_TIMEOUT_MS, Landmark, LandmarkReading, PageLandmarks, SiteChanged, from_label_pack,
                            read_in_turn, read_landmarks, require_landmarks)
 from bot.retry import retry_with_backoff
-from bot.secrets import Secret
+from bot.secrets import Secret, masked_url
 from bot.text import de
 
 SITE_NAME = "l'ENT"
+SITE_KEY = "ent"   # its key in the configuration (sites.ent)
 
 
 class EsupSite:
@@ -132,7 +133,9 @@ class EsupSite:
         problem = self.page.get_by_role("alert")
         desktop.or_(problem).first.wait_for()
         if not desktop.is_visible():
-            raise FlowFailed(f"Connexion à l'ENT refusée pour {login} : {problem.inner_text().strip()}")
+            # A wrong password or an unknown account (the administrator's, or an SSO user's):
+            # the same login would be refused again.
+            raise LoginRefused(SITE_KEY, SITE_NAME, login, problem.first.inner_text())
 
     def open_menu(self, *entries: str) -> None:
         """Follow the menu path `entries`, from the deepest of its links the page already shows
@@ -170,7 +173,7 @@ class EsupSite:
                              transient=True) from None
         except PageInsteadOfDownload as page:
             self.check_arrival(f"« {words['export']} »")   # a lost session says so
-            raise FlowFailed(f"« {words['export']} » a ouvert {page} ({page.url})", transient=True) from None
+            raise FlowFailed(f"« {words['export']} » a ouvert {page} ({masked_url(page.url)})", transient=True) from None
 
     # External application link ---------------------------------------------------------------------
     def open_link_configuration(self) -> str:
@@ -231,7 +234,11 @@ class EsupSite:
             readings += read_landmarks(self.page, self.landmarks("login"))
             if any(not reading.present for reading in readings):
                 return readings
-        self.log_in(login, password)
+        try:
+            self.log_in(login, password)
+        except LoginRefused as refused:
+            refused.readings = readings   # the login form was seen; the pages behind it were not
+            raise
         stay = lambda: None  # noqa: E731
         visits = [(stay, "desktop"), (stay, "bureau_tile"),
                   (lambda: self.open_menu("administration"), "admin"), (lambda: self.open_menu("accounts"), "accounts"),
