@@ -16,6 +16,7 @@ import yaml
 from playwright.sync_api import Page, expect
 
 from bot.browser import LAUNCH_FLAGS, find_browser
+from sim.arena.app import DEMO_ARENA
 from sim.seed import DEMO_SCHOOLS
 from sim.server import Simulators
 
@@ -173,6 +174,16 @@ def choose_college_levels(sims, base: int = 123) -> None:
     from sim.sacoche.store import COLLEGE_LEVELS
     for level_id in COLLEGE_LEVELS:
         sims.sacoche_store.activate_level(base, level_id)
+
+
+@pytest.fixture
+def arena_school(sims, bot, tmp_path):
+    """School 123 with every password, and no export file in its config: ARENA gives them."""
+    configure_school(bot, sims, tmp_path / "unused-files")
+    bot.config_data["schools"]["123"].pop("files")
+    bot.write_config()
+    bot.store_password(DEMO_ARENA[1], site="arena")
+    return bot
 
 
 @pytest.fixture

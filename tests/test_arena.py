@@ -14,7 +14,7 @@ from playwright.sync_api import Page, expect
 
 from bot.errors import FlowFailed, Refused
 from bot.otp import OtpSource
-from conftest import arena_state, configure_school, ent_state, get_json, otp_command, post_json, sim_state
+from conftest import arena_state, ent_state, get_json, otp_command, post_json, sim_state
 from sim.arena.app import DEMO_ARENA, PACK_PATH
 from sim.arena.otp import DEMO_SEED, accepts, code_at
 from sim.ent.labels import load_pack
@@ -27,16 +27,6 @@ GUIDE = {"login": {"heading": "Authentification", "username": "Identifiant",
                  "timetable_export": "Export vers l'emploi du temps"},
          "bee": {"exports_menu": "Exportations", "xml": "en XML", "students": "Elèves sans adresse",
                  "parents": "Responsables avec adresse"}}
-
-@pytest.fixture
-def arena_school(sims, bot, tmp_path):
-    """School 123 with every password, and no export file in its config: ARENA gives them."""
-    configure_school(bot, sims, tmp_path / "unused-files")
-    bot.config_data["schools"]["123"].pop("files")
-    bot.write_config()
-    bot.store_password(DEMO_ARENA[1], site="arena")
-    return bot
-
 
 # The simulator ------------------------------------------------------------------------------------
 def test_the_label_pack_is_the_guides_wording():

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import DEMO, arena_state, configure_school, ent_state, otp_command, sim_state
+from conftest import DEMO, arena_state, ent_state, otp_command, sim_state
 from sim.arena.app import DEMO_ARENA
 from sim.ent.seed import DEMO_ENT_ADMIN
 
@@ -58,16 +58,6 @@ def assert_named_as_a_refused_login(result, site: str, account: str, site_messag
     assert on_disk["flows"][-1]["details"]["summary"] == summary
     assert "Pages différentes" not in json.dumps(on_disk, ensure_ascii=False)
     return step
-
-
-@pytest.fixture
-def arena_school(sims, bot, tmp_path):
-    """School 123 with every password, and no export file in its config: ARENA gives them."""
-    configure_school(bot, sims, tmp_path / "unused-files")
-    bot.config_data["schools"]["123"].pop("files")
-    bot.write_config()
-    bot.store_password(DEMO_ARENA[1], site="arena")
-    return bot
 
 
 def test_a_wrong_sacoche_password_is_a_refused_login_of_sacoche(sims, school):

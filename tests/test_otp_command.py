@@ -16,8 +16,7 @@ import bot.otp as otp
 from bot.errors import FlowFailed, Refused
 from bot.otp import OtpSource
 from bot.secrets import Secret
-from conftest import REPO, arena_state, configure_school, ent_state, sim_state
-from sim.arena.app import DEMO_ARENA
+from conftest import REPO, arena_state, ent_state, sim_state
 
 # Writes its own pid, a child's, a grandchild's (through a subshell) and the subshell's, one a
 # line, then "ready", then hangs.
@@ -38,16 +37,6 @@ sleep 1000 &
 echo $! >> "$1"
 echo 246810
 """
-
-
-@pytest.fixture
-def arena_school(sims, bot, tmp_path):
-    """School 123 with every password, and no export file in its config: ARENA gives them."""
-    configure_school(bot, sims, tmp_path / "unused-files")
-    bot.config_data["schools"]["123"].pop("files")
-    bot.write_config()
-    bot.store_password(DEMO_ARENA[1], site="arena")
-    return bot
 
 
 def tool(tmp_path: Path, text: str, name: str = "otp.sh", mode: int = 0o755) -> tuple[Path, Path]:
