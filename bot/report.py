@@ -52,8 +52,9 @@ def to_text(run: RunReport) -> str:
     if manual:
         lines.append("À faire à la main :")
         lines += [f"  • {item}" for item in manual]
-    html = Path(run.run_dir) / "report.html"
-    lines.append(f"Rapport : {html if _written(html) else Path(run.run_dir) / 'report.json'}")
+    written = [path for path in (Path(run.run_dir) / "report.html", Path(run.run_dir) / "report.json") if _written(path)]
+    lines.append(f"Rapport : {written[0]}" if written else
+                 f"Rapport : aucun n'a pu être écrit dans {run.run_dir} (cause ci-dessus) ; ce résumé en tient lieu.")
     return visible(redact("\n".join(lines)))
 
 

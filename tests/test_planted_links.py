@@ -484,3 +484,20 @@ def test_the_identifier_report_copies_are_never_written_through_a_planted_link(t
     with pytest.raises(UnsafePath):
         write_prediction(path, Prediction([]))
     intact(target)
+
+
+def test_the_terminal_never_points_to_a_report_that_is_a_planted_link(tmp_path):
+    from bot.report import to_text
+    from bot.results import RunReport
+    decoy = tmp_path / "decoy"
+    decoy.write_text("leurre", encoding="utf-8")
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    for name in ("report.html", "report.json"):
+        (run_dir / name).symlink_to(decoy)
+    text = to_text(RunReport(school="123", run_dir=run_dir, title="École"))
+    assert "Rapport : aucun n'a pu être écrit" in text and "report.html" not in text
+    (run_dir / "report.json").unlink()
+    (run_dir / "report.json").write_text("{}", encoding="utf-8")
+    assert f"Rapport : {run_dir / 'report.json'}" in to_text(RunReport(school="123", run_dir=run_dir, title="École"))
+    assert decoy.read_text(encoding="utf-8") == "leurre"
