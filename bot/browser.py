@@ -1,6 +1,7 @@
 """Finding and launching Chromium, one browser context per school."""
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -153,10 +154,10 @@ class BrowserSession:
     def __enter__(self) -> "BrowserSession":
         if self.video_dir:
             use_system_ffmpeg_if_needed()
-        self._private = private_dir(".navigateur-", near=self.work_dir)
-        (self._private / "telechargements").mkdir()
-        self._playwright = sync_playwright().start()
         try:
+            self._private = private_dir(".navigateur-", near=self.work_dir)
+            (self._private / "telechargements").mkdir()
+            self._playwright = sync_playwright().start()
             executable = find_browser(self.options.executable, self._playwright, headless=self.headless)
             if not self.headless and not display_available():
                 raise Refused(NO_DISPLAY)
@@ -277,7 +278,8 @@ class BrowserSession:
                 except Exception:
                     pass
         if self._playwright is not None:
-            self._playwright.stop()
+            with contextlib.suppress(Exception):   # a driver already gone: the folders below still go
+                self._playwright.stop()
             self._playwright = None
         self._keep_videos()
         if self._private is not None:
@@ -502,10 +504,20 @@ def download_by_clicking(link, folder: Path, default_name: str) -> Path:
     folder = check_dir(folder)
     target = folder / safe_name(download.suggested_filename, default_name)
     staging = private_dir(".telechargement-", near=folder)
+    staged = staging / "fichier"
     try:
-        staged = staging / "fichier"
         download.save_as(staged)
-        # Readable by this user only: SACoche's logins files hold passwords.
-        return place_file(staged, target, private=True)
-    finally:
+    except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
+        raise
+    try:
+        # Readable by this user only: SACoche's logins files hold passwords.
+        placed = place_file(staged, target, private=True)
+    except UnsafePath as refused:
+        # The only copy of what the site gave (SACoche shows a logins file once): kept, 0700.
+        raise UnsafePath(refused.path, refused.what, kept=staged) from None
+    except OSError as exc:
+        raise OSError(exc.errno, f"{exc.strerror or exc} ; le fichier reçu est gardé dans « {staged} »",
+                      str(target)) from None
+    shutil.rmtree(staging, ignore_errors=True)
+    return placed

@@ -277,8 +277,8 @@ def execute(config: BotConfig, schools: list[str], flows: Sequence[Flow], args, 
                                                              "message": o.refused or o.failed, "flows": [],
                                                              "counts": {}}
                    for o in outcomes]
-        env.out(json_visible(secrets.redact(json.dumps(reports[0] if len(reports) == 1 else reports,
-                                                        ensure_ascii=False, indent=2, default=str))))
+        env.out(json_visible(secrets.redacted_json(reports[0] if len(reports) == 1 else reports,
+                                                   ensure_ascii=False, indent=2, default=str)))
     else:
         for outcome in outcomes:
             env.out(report.to_text(outcome.run) if outcome.run else
@@ -301,8 +301,8 @@ def check_files(args, catalogue: Catalogue, env: Environment) -> ExitStatus:
         env.out(summary.to_text())
     forecasts = foresee(config, args.school, catalogue)
     if args.json:
-        env.out(json_visible(secrets.redact(json.dumps(
-            {"files": json.loads(summary.to_json()), "forecasts": forecasts}, ensure_ascii=False, indent=2))))
+        env.out(json_visible(secrets.redacted_json(
+            {"files": json.loads(summary.to_json()), "forecasts": forecasts}, ensure_ascii=False, indent=2)))
     else:
         env.out(forecast_text(forecasts))
     return ExitStatus.FLOW_FAILED if any(f.get("impossible") for f in forecasts) else ExitStatus.OK
@@ -337,9 +337,9 @@ def check_site(args, catalogue: Catalogue, env: Environment) -> ExitStatus:
                          quiet=args.json)
     reports = check_sites(config, args.school, catalogue.flows, options, only=args.site)
     if args.json:
-        env.out(json_visible(secrets.redact(json.dumps({"school": args.school, "ok": all(r.ok for r in reports),
-                                                        "sites": [r.as_dict() for r in reports]},
-                                                       ensure_ascii=False, indent=2))))
+        env.out(json_visible(secrets.redacted_json({"school": args.school, "ok": all(r.ok for r in reports),
+                                                    "sites": [r.as_dict() for r in reports]},
+                                                   ensure_ascii=False, indent=2)))
     else:
         env.out(visible(secrets.redact(table(reports) + "\n" + summary(reports))))
     return exit_status(reports)

@@ -48,14 +48,15 @@ class UnsafePath(OSError):
     OSError, so that a write meeting one mid-run ends the step like any failed write; `message`
     is the French sentence to show."""
 
-    def __init__(self, path: Path | str, what: str):
-        self.path, self.what = Path(path), what
+    def __init__(self, path: Path | str, what: str, kept: Path | None = None):
+        self.path, self.what, self.kept = Path(path), what, kept
         super().__init__(errno.EEXIST, f"{what}, que le robot n'a pas créé : refusé, laissé tel quel", str(path))
 
     @property
     def message(self) -> str:
+        kept = f" Le fichier reçu est gardé dans « {self.kept} » (lisible par ce seul utilisateur)." if self.kept else ""
         return (f"« {self.path} » est {self.what}, que le robot n'a pas créé : il n'écrit pas au travers et le "
-                "laisse tel quel. Supprimez-le s'il n'a rien à faire là, puis relancez.")
+                f"laisse tel quel.{kept} Supprimez-le s'il n'a rien à faire là, puis relancez.")
 
     def __str__(self) -> str:
         return self.message
@@ -274,8 +275,9 @@ def open_lock_file(path: Path | str) -> int:
     check_dir(path.parent, create=True)
     refuse_foreign(path)
     try:
+        # 0600: it names the running command, for this user's eyes only.
         handle = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC,
-                         0o666)
+                         0o600)
     except OSError as exc:
         if exc.errno == errno.ELOOP:   # a link put there since the check above
             refuse_foreign(path)

@@ -51,7 +51,7 @@ class SchoolLock:
         handle.seek(0)
         handle.truncate()
         handle.write(json.dumps({"pid": os.getpid(), "started": datetime.now().isoformat(timespec="seconds"),
-                                 "command": shorten(" ".join(sys.argv), 300)}))
+                                 "command": shorten(" ".join(_shown_command(sys.argv)), 300)}))
         handle.flush()
         self._handle = handle
         return self
@@ -113,6 +113,25 @@ def _read(handle) -> dict:
         return found if isinstance(found, dict) else {}
     except (OSError, ValueError):
         return {}
+
+
+# Options whose value may hold a secret (a passcode tool's seed): never written to the lock, which
+# another run reads and shows.
+HIDDEN_VALUES = ("--otp-command",)
+
+
+def _shown_command(argv: list[str]) -> list[str]:
+    shown, hide_next = [], False
+    for argument in argv:
+        option = argument.split("=", 1)[0]
+        if hide_next:
+            shown.append("***")
+        elif option in HIDDEN_VALUES and "=" in argument:
+            shown.append(f"{option}=***")
+        else:
+            shown.append(argument)
+        hide_next = argument in HIDDEN_VALUES
+    return shown
 
 
 def _describe(holder: dict) -> str:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from .fsutil import write_file
 from .results import RunReport
-from .secrets import redact
+from .secrets import redact, redacted_json
 from .status import FALLBACK_ADVICE, Status
 from .text import json_visible, shorten, visible
 
@@ -17,7 +17,7 @@ def as_dict(run: RunReport) -> dict:
 
 
 def to_json(run: RunReport) -> str:
-    return json_visible(redact(json.dumps(as_dict(run), ensure_ascii=False, indent=2, default=str)))
+    return json_visible(redacted_json(as_dict(run), ensure_ascii=False, indent=2, default=str))
 
 
 def write_json(run: RunReport, path: Path) -> None:
@@ -30,8 +30,8 @@ def write_html(run: RunReport, path: Path) -> None:
 
 
 def refused_json(school: str | None, message: str) -> str:
-    return redact(json.dumps({"school": school, "status": Status.REFUSED.value, "flows": [], "counts": {},
-                              "message": message}, ensure_ascii=False, indent=2))
+    return redacted_json({"school": school, "status": Status.REFUSED.value, "flows": [], "counts": {},
+                          "message": message}, ensure_ascii=False, indent=2)
 
 
 def duration_text(seconds: float | None) -> str:

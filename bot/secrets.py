@@ -94,6 +94,23 @@ def _secrets_pattern(known: frozenset) -> re.Pattern | None:
     return pattern
 
 
+def redacted_json(value, **dumps_options) -> str:
+    """`value` as JSON with every text in it redacted, keys included: masking the JSON text itself
+    would turn a number equal to a short numeric password (a year, a count) into invalid JSON."""
+    def walk(item):
+        if isinstance(item, str):
+            return redact(item)
+        if isinstance(item, dict):
+            return {walk(str(key)): walk(inner) for key, inner in item.items()}
+        if isinstance(item, (list, tuple)):
+            return [walk(inner) for inner in item]
+        return item
+    default = dumps_options.pop("default", None)
+    if default is not None:
+        value = json.loads(json.dumps(value, default=default, ensure_ascii=False))
+    return json.dumps(walk(value), **dumps_options)
+
+
 def redact(text: str) -> str:
     """What a person or a log may read: every password the bot has read replaced by a mask (a
     short one only where it stands whole), and the credentials of any address hidden. Never

@@ -29,7 +29,9 @@ MEMBER_KINDS = [(re.compile(r"sts_emp_.*\.xml", re.I), kinds.STS),
                 (re.compile(r".*Eleves(Sans|Avec)Adresses.*\.xml", re.I), kinds.ELEVES),
                 (re.compile(r".*Responsables(Sans|Avec)Adresses.*\.xml", re.I), kinds.RESPONSABLES),
                 (re.compile(r".*Nomenclature.*\.xml", re.I), kinds.NOMENCLATURE)]
-ROOT_TAG = re.compile(r"(?:\s|<\?.*?\?>|<!--.*?-->|<!DOCTYPE(?:[^\[>]|\[.*?\])*>)*<([A-Za-z_][\w.:-]*)", re.S | re.I)
+# Each prolog item is atomic (?>…): a failed match never tries to stretch a comment over the next
+# ones, which took exponential time (a 300-byte file with 30 comments: minutes).
+ROOT_TAG = re.compile(r"(?>\s|<\?.*?\?>|<!--.*?-->|<!DOCTYPE(?>[^\[>]|\[[^\]]*\])*>)*<([A-Za-z_][\w.:-]*)", re.S | re.I)
 # Words an ENT account export has in a cell (profiles) or its header; none is in an XML export.
 ENT_WORDS = {"eleve", "élève", "enseignant", "parent", "personnel", "responsable", "tuteur", "uid", "login",
              "identifiant ent", "profil"}
@@ -105,7 +107,7 @@ def _text(head: bytes) -> str | None:
 
 
 def _markup(text: str) -> Sniffed:
-    if re.match(r"(?:<\?.*?\?>\s*|<!--.*?-->\s*)*<!DOCTYPE\s+html", text, re.S | re.I):
+    if re.match(r"(?><\?.*?\?>\s*|<!--.*?-->\s*)*<!DOCTYPE\s+html", text, re.S | re.I):
         return Sniffed(OTHER, "une page web (HTML)")
     match = ROOT_TAG.match(text)
     if not match:

@@ -599,3 +599,16 @@ def test_check_files_reads_a_good_ent_export_and_counts_its_accounts(tmp_path):
             "1 parent).") in done.stdout
     report = json.loads(bot_cli(tmp_path, files, "check-files", "--school", "123", "--json").stdout)
     assert report["files"]["ent"]["path"] == str(files["ent"]) and report["counts"]["ent_accounts"] == 3
+
+
+def test_a_prolog_of_many_comments_is_recognised_at_once():
+    """The kind of a file is read from its first bytes by patterns whose prolog items are atomic:
+    with 40 comments before the root, the old patterns backtracked for hours. Run in a process of
+    its own, so that a regression ends in a clear failure, not a hung suite."""
+    import subprocess
+    import sys
+    script = ("from schoolfiles import sniff\n"
+              "print(sniff._markup(\"<?xml version='1.0'?>\" + '<!-- c -->' * 40 + '<STS_EDT>').kind,"
+              " sniff._markup('<!DOCTYPE x ' + '[]' * 40).kind, sniff._markup('<!-- a -->' * 40 + '<!DOCTYPE html>').kind)")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=30, cwd=REPO)
+    assert done.stdout.split() == ["sts", "xml", "other"], done.stderr

@@ -238,3 +238,12 @@ def test_the_tool_sees_none_of_the_bots_secrets(tmp_path, monkeypatch):
     code = OtpSource(command=f"{sys.executable} -c \"import os; print(os.environ.get('SOME_TOOL_SETTING'), "
                              f"os.environ.get('LEAKED_PASSWORD'))\"").code("?")
     assert code.reveal() == "visible None"
+
+
+def test_the_lock_never_shows_the_passcode_tool_s_command():
+    """The lock names the running command for the next run to show: a passcode tool's command
+    line may hold its seed, so its value is hidden, in both spellings."""
+    from bot.lock import _shown_command
+    assert _shown_command(["bot", "run", "arena-exports", "--otp-command", "oathtool --totp -b SEED", "--school", "1"]) \
+        == ["bot", "run", "arena-exports", "--otp-command", "***", "--school", "1"]
+    assert _shown_command(["bot", "--otp-command=oathtool -b SEED"]) == ["bot", "--otp-command=***"]

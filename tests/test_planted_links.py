@@ -324,8 +324,11 @@ def test_links_planted_in_the_run_folder_are_refused_and_the_step_fails_cleanly(
     assert "trace" not in step["details"]
     for report in ("report.json", "report.html"):
         assert f"refus d'écrire le rapport {report} : « {planter.run_dir / report} »" in result.stderr
-    # Nothing Playwright wrote is left behind in the run folder (its private folders are removed).
-    assert not [p for p in planter.run_dir.iterdir() if p.name.startswith(".")]
+    # Nothing Playwright wrote is left behind in the run folder (its private folders are removed),
+    # but the download refused its place: the only copy, kept aside and named.
+    left = [p for p in planter.run_dir.iterdir() if p.name.startswith(".")]
+    assert [p.name.split("-")[0] for p in left] == [".telechargement"], left
+    assert (left[0] / "fichier").is_file() and "gardé dans" in summary
 
 
 # (c) During a run: small steps that plant in their own run folder (deterministic) -------------------------------
@@ -450,14 +453,19 @@ def test_a_download_is_never_saved_through_a_planted_link(page, tmp_path):
     page.set_content("".join(f'<a id="f{n}" href="http://sacoche.test/force_download.php?f={n}">CSV</a>'
                              for n in range(2)))
     plant(folder / "identifiants_123_eleves.csv", "symlink", target)
-    with pytest.raises(UnsafePath, match="lien symbolique"):
+    with pytest.raises(UnsafePath, match="lien symbolique") as refused:
         download_by_clicking(page.locator("#f0"), folder, "identifiants.csv")
     intact(target)
+    # What the site gave is the only copy (SACoche shows a logins file once): kept aside, and said.
+    kept = refused.value.kept
+    assert kept is not None and kept.read_text() == "login;mot de passe\n" and str(kept) in refused.value.message
+    assert kept.parent.parent == folder and stat.S_IMODE(os.stat(kept.parent).st_mode) == 0o700
     # A name with a path: one plain name in the folder, whatever the browser made of it.
     saved = download_by_clicking(page.locator("#f1"), folder, "identifiants.csv")
     assert saved.parent == folder and saved.read_text() == "login;mot de passe\n"
     assert stat.S_IMODE(os.stat(saved).st_mode) == 0o600          # it holds passwords
-    assert sorted(p.name for p in folder.iterdir()) == sorted(["identifiants_123_eleves.csv", saved.name])
+    assert sorted(p.name for p in folder.iterdir()) == sorted(["identifiants_123_eleves.csv", saved.name,
+                                                               kept.parent.name])
     assert sorted(p.name for p in tmp_path.iterdir()) == ["passwd", "run"]
 
 

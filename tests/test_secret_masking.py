@@ -248,3 +248,15 @@ def test_an_onboarding_with_short_passwords_keeps_its_journal_and_shows_no_passw
     assert again.code == 0, again.stderr[-3000:]
     assert {flow["status"] for flow in again.report["flows"]} == {"skipped"}
     assert shown_as_token(again.stdout + again.stderr) == []
+
+
+def test_json_outputs_stay_valid_when_a_number_equals_a_short_password(known, tmp_path):
+    """report.json and --json mask the texts they hold, not their JSON: a count or a year equal
+    to a short numeric password stays a number, and the password in a text is still masked."""
+    from bot.report import refused_json, to_json
+    from bot.results import RunReport
+    shown = json.loads(secrets.redacted_json({"year": 2026, "2026": ["code 2026", 2026]}))
+    assert shown == {"year": 2026, MASK: [f"code {MASK}", 2026]}
+    assert json.loads(to_json(RunReport(school="2026", run_dir=tmp_path, title="École 2026")))["school"] == MASK
+    refused = json.loads(refused_json("123", "mot de passe 2026 refusé"))
+    assert refused["message"] == f"mot de passe {MASK} refusé"
