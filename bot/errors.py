@@ -1,7 +1,6 @@
 """Errors that end a run, each with its exit code and a French message for the user."""
 from __future__ import annotations
 
-import re
 
 from .status import ExitStatus
 
@@ -83,9 +82,7 @@ class LoginRefused(BotError):
 
 
 def site_words(message: str) -> str:
-    """A site's own message, quoted in a sentence of the bot: on one line, without the retry
-    delay SACoche adds to a refusal (« Nouvelle tentative autorisée dans 2s. ») nor a dangling
+    """A site's own message, quoted in a sentence of the bot: on one line, without a dangling
     final period (the bot's sentence carries on after it)."""
-    text = " ".join(message.split())
-    text = re.sub(r"\s*Nouvelle tentative autorisée dans \d+\s*s\.?", "", text).strip()
-    return text[:-1].rstrip() if text.endswith(".") and not text.endswith("..") else text
+    text = " ".join(message.split()).rstrip(".").rstrip()
+    return text

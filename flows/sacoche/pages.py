@@ -36,6 +36,7 @@ def is_transient(message: str) -> bool:
 PLEASE_WAIT = re.compile(r"Sécurité : patienter (\d+)s")
 # SACoche's answers to a login whose account or password is wrong (the account unknown, the
 # password wrong, the account disabled): a verdict on the credentials, not a passing fault.
+RETRY_NOTICE = re.compile(r"\s*Nouvelle tentative autorisée dans \d+\s*s\.?")
 CREDENTIALS_REFUSED = re.compile(r"Nom d'utilisateur incorrect|Mot de passe incorrect|compte .*d[ée]sactiv[ée]")
 # SACoche refuses a login sent less than this after its login page was shown (anti brute
 # force), and a refusal starts the wait again.
@@ -257,6 +258,9 @@ class SacocheSite:
             # Submitted less than the anti brute-force delay after the form's display: the site
             # states how long to wait, and there is no page state to wait for instead.
             raise RetryAfter(int(delay.group(1)), message)
+        # SACoche adds to a refusal when the next try is allowed (« Nouvelle tentative autorisée
+        # dans 2s. »): not what a person needs to read about a wrong password.
+        message = RETRY_NOTICE.sub("", message).strip()
         if CREDENTIALS_REFUSED.search(message):
             # A wrong password, an unknown or disabled account: the same login would be refused again.
             raise LoginRefused(SITE_KEY, SITE_NAME, login, message, where=f"base {self.base}")
