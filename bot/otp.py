@@ -12,11 +12,13 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 from .errors import FlowFailed, Refused
+from .interrupt import STOP
 from .secrets import Secret, redact
 
 _prompt_lock = threading.Lock()   # parallel schools: one prompt on the terminal at a time
@@ -25,6 +27,8 @@ COMMAND_TIMEOUT_S = 60
 # background child still writes), and how long SIGTERM is given before SIGKILL.
 LEFTOVER_GRACE_S = 2
 TERM_GRACE_S = 2
+# How often the wait for the tool looks at the operator's interruption (a batch's worker thread).
+STOP_CHECK_S = 0.1
 NOTHING_DONE = "Rien n'a été fait sur les sites."
 NOTHING_WRITTEN = "Connexion abandonnée ; rien n'a été écrit sur les sites."
 
@@ -187,7 +191,7 @@ def run_tool(argv: list[str], timeout_s: float, env: dict[str, str] | None = Non
     reader = threading.Thread(target=_read_all, args=(process.stdout, chunks), daemon=True)
     try:
         reader.start()
-        process.wait(timeout=timeout_s)
+        _wait_unless_stopped(process, timeout_s)
         reader.join(LEFTOVER_GRACE_S)
     finally:
         end_session(process)
@@ -196,6 +200,20 @@ def run_tool(argv: list[str], timeout_s: float, env: dict[str, str] | None = Non
         if not reader.is_alive():
             process.stdout.close()
     return process.returncode, b"".join(chunks).decode(errors="replace")
+
+
+def _wait_unless_stopped(process: subprocess.Popen, timeout_s: float) -> None:
+    """Wait for the tool's exit, at most `timeout_s`; in a batch's worker thread, which Ctrl-C
+    does not reach, the operator's interruption (bot.interrupt.STOP) ends the wait at once."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise subprocess.TimeoutExpired(process.args, timeout_s)
+        if STOP.wait(timeout=min(left, STOP_CHECK_S)):
+            raise KeyboardInterrupt
+        if process.poll() is not None:
+            return
 
 
 def _read_all(stream, chunks: list[bytes]) -> None:

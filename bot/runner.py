@@ -17,7 +17,7 @@ from typing import Sequence
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from . import report
+from . import interrupt, report
 from .browser import BrowserSession, ScreenshotMissing, take_screenshot
 from .config import BotConfig
 from .errors import BotError, FlowFailed, LoginRefused, Refused, SiteNotReady, VerificationMismatch
@@ -206,6 +206,7 @@ def _run_in(run_dir: Path, journal: Journal, config: BotConfig, school_id: str, 
         _forecast(ctx, to_run, run, console)
         checked_sites: set[str] = set()
         for number, flow in enumerate(flows if not options.forecast_only else [], start=1):
+            interrupt.check()   # a batch's other schools stop at their next step
             if flow not in to_run:
                 console.say(f"[{number}/{len(flows)}] {flow.title} : déjà faite, sautée.")
                 continue
@@ -623,5 +624,14 @@ def run_schools(config: BotConfig, school_ids: Sequence[str], flows: Sequence[Fl
     if parallel <= 1 or len(school_ids) <= 1:
         return [one(school_id) for school_id in school_ids]
     # Each worker thread starts its own Playwright (the sync API is per thread).
-    with ThreadPoolExecutor(max_workers=parallel) as pool:
+    pool = ThreadPoolExecutor(max_workers=parallel)
+    try:
         return list(pool.map(one, school_ids))
+    except KeyboardInterrupt:
+        # Only this thread hears Ctrl-C: the schools not started are not, the others stop at
+        # their next step (a passcode tool they wait for, at once).
+        interrupt.STOP.set()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    finally:
+        pool.shutdown(wait=True)

@@ -247,3 +247,36 @@ def test_the_lock_never_shows_the_passcode_tool_s_command():
     assert _shown_command(["bot", "run", "arena-exports", "--otp-command", "oathtool --totp -b SEED", "--school", "1"]) \
         == ["bot", "run", "arena-exports", "--otp-command", "***", "--school", "1"]
     assert _shown_command(["bot", "--otp-command=oathtool -b SEED"]) == ["bot", "--otp-command=***"]
+
+
+def test_a_batch_interruption_ends_a_tool_waited_for_in_a_worker_thread(tmp_path):
+    """In a batch (--parallel) Ctrl-C reaches the main thread only: the runner sets
+    bot.interrupt.STOP, and a worker waiting for its passcode tool ends it at once, with all it
+    started, instead of at the tool's 60 s timeout."""
+    import threading
+    from bot import interrupt
+    script, pids = tool(tmp_path, HANGING_TOOL)
+    outcome: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            otp.run_tool([str(script), str(pids)], timeout_s=60)
+        except BaseException as ended:   # handed back to the test's thread
+            outcome.append(ended)
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 20
+        while len(written_pids(pids)) < 4:
+            assert time.monotonic() < deadline, "l'outil n'a pas démarré"
+            time.sleep(0.05)
+        found = written_pids(pids)
+        interrupt.STOP.set()
+        thread.join(timeout=10)
+        assert not thread.is_alive(), "l'attente de l'outil ne s'est pas arrêtée"
+        assert outcome and isinstance(outcome[0], KeyboardInterrupt)
+        assert survivors(found) == []
+    finally:
+        interrupt.STOP.clear()
+        kill_leftovers(written_pids(pids))
