@@ -143,8 +143,9 @@ def refuse_foreign(path: Path | str) -> bool:
 def _new_temp(folder: Path, name: str, private: bool) -> tuple[int, Path]:
     """A file created now, under a name nobody could have prepared, in `folder`."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+    stem = name[:80]   # a file name, not text a person reads: a plain cut is fine
     for _ in range(100):
-        temp = folder / f".{name[:80]}.{os.urandom(6).hex()}.tmp"
+        temp = folder / f".{stem}.{os.urandom(6).hex()}.tmp"
         try:
             # Without `private`, the usual rights (the umask applies), as open() gave before.
             return os.open(temp, flags, 0o600 if private else 0o666), temp

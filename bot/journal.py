@@ -22,6 +22,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, 
 from .config import FRENCH_ERRORS
 from .errors import Refused
 from .fsutil import UnsafePath, check_dir, make_dirs, read_own, write_file
+from .text import shorten
 from .secrets import masked_url
 from .status import Status
 
@@ -315,7 +316,7 @@ def _parse(raw: bytes) -> tuple[JournalFile | None, str]:
         return None, f"{_json_kind(data)} au lieu d'un objet JSON"
     version = data.get("version", 1)   # absent: written before journals had a version
     if version not in (1, JOURNAL_VERSION) or isinstance(version, bool):
-        return None, f"version {json.dumps(version)[:20]} inconnue de ce robot (écrit par une version plus récente ?)"
+        return None, f"version {shorten(json.dumps(version), 20)} inconnue de ce robot (écrit par une version plus récente ?)"
     try:
         model = (LegacyJournal if version == 1 else JournalFile).model_validate_json(raw, strict=True)
     except ValidationError as exc:

@@ -49,7 +49,7 @@ def test_site_titles_after_de_are_elided_in_what_the_engine_says(tmp_path):
                      say=said.append)
     [report] = inspect_sites(ctx, [Arena()])
     assert said == ["Vérification des pages d'ARENA…"]
-    assert report.problem.startswith("La page « Accueil » d'ARENA a changé")
+    assert report.page_changed.startswith("La page « Accueil » d'ARENA a changé")
     assert "Version d'ARENA : non lue" in table([report])
     assert "Version de SACoche : non lue" in table([SiteReport("sacoche", "SACoche")])
     assert "Version de l'ENT : non lue" in table([SiteReport("ent", "l'ENT")])
